@@ -1,0 +1,235 @@
+"""The device seam: which array module runs the math, and on which device.
+
+``get_backend(device)`` resolves ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` to a
+:class:`Backend` that carries
+
+* ``xp``: the array module (``numpy`` or ``cupy``),
+* ``ops``: the fused elementwise kernels (the NumPy twins on the CPU, our CUDA kernels on a GPU),
+* ``gemm``: the matrix product ``out = alpha * op(a) · op(b)`` (BLAS on the CPU, cuBLAS on a GPU),
+* ``asarray`` / ``to_numpy`` / ``synchronize`` and the device's out-of-memory exceptions.
+
+Model code talks to a backend only through these names and never asks which one it has. This
+module and :mod:`deepnet_gpu.kernels` are the only ones that import CuPy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .numpy_kernels import NumpyKernels
+
+log = logging.getLogger("deepnet_gpu")
+
+DEVICE_NAMES = ("cpu", "cuda", "cuda:N", "auto")
+
+
+class DeviceUnavailableError(RuntimeError):
+    """``device="cuda"`` (or ``"cuda:N"``) was asked for and no usable GPU answers."""
+
+
+@dataclass(frozen=True)
+class CudaStatus:
+    """What a probe of CuPy and the driver found.
+
+    ``usable`` is true only when CuPy imports, ``cupy.is_available()`` is true and at least one
+    device answers. Otherwise ``reason`` names the cause and ``fix`` the remedy.
+    """
+
+    usable: bool
+    reason: str
+    fix: str
+    cupy_version: str | None = None
+    device_count: int = 0
+
+
+_INSTALL_FIX = (
+    "install CuPy for your CUDA version: pip install 'deepnet_gpu[cuda12]' or 'deepnet_gpu[cuda13]', "
+    "or use device='cpu'"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_status() -> CudaStatus:
+    """Probe CuPy once per process (an import alone proves nothing: check the device count)."""
+    try:
+        import cupy
+    except ImportError as exc:
+        return CudaStatus(False, f"CuPy is not installed ({exc})", _INSTALL_FIX)
+    except Exception as exc:  # a broken CuPy install raises all sorts at import
+        return CudaStatus(False, f"CuPy failed to import: {exc!r}", _INSTALL_FIX)
+    version = cupy.__version__
+    try:
+        available = cupy.is_available()
+    except Exception as exc:
+        return CudaStatus(False, f"the CUDA driver failed: {exc!r}", "check the NVIDIA driver with nvidia-smi", version)
+    if not available:
+        try:
+            cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:
+            reason = f"no GPU is usable: {exc}"
+        else:
+            reason = "no GPU is usable: cupy.is_available() is False"
+        return CudaStatus(False, reason, "run on a machine with an NVIDIA GPU and driver, or use device='cpu'", version)
+    count = cupy.cuda.runtime.getDeviceCount()
+    return CudaStatus(True, f"{count} GPU(s) found", "", version, count)
+
+
+class Backend:
+    """NumPy on the host: ``xp = numpy``, the kernels' NumPy twins, BLAS through ``np.matmul``."""
+
+    name = "cpu"
+
+    def __init__(self, ops=None):
+        self.xp = np
+        self.device = "cpu"
+        self.ops = ops if ops is not None else NumpyKernels()
+        self.out_of_memory_errors: tuple[type[BaseException], ...] = (MemoryError,)
+
+    def __repr__(self):
+        return f"<Backend {self.device} ({type(self.ops).__name__})>"
+
+    def asarray(self, a, dtype=None):
+        """``a`` as an array of this backend (no copy when it already is one of ``dtype``)."""
+        return np.asarray(a, dtype=dtype)
+
+    def to_numpy(self, a):
+        """``a`` as a host NumPy array."""
+        return np.asarray(a)
+
+    def synchronize(self):
+        """Wait for queued device work; nothing to wait for on the host."""
+
+    def device_scope(self):
+        """A context in which new arrays land on this backend's device."""
+        return contextlib.nullcontext()
+
+    def owns(self, a) -> bool:
+        """True when ``a`` is an array of this backend."""
+        return isinstance(a, np.ndarray)
+
+    def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
+        """``out = alpha * op(a) · op(b)`` where op is the identity ("N") or the transpose ("T")."""
+        a = a.T if transa == "T" else a
+        b = b.T if transb == "T" else b
+        np.matmul(a, b, out=out)
+        if alpha != 1.0:
+            out *= alpha
+        return out
+
+
+class CudaBackend(Backend):
+    """CuPy on GPU ``index``: our CUDA kernels for the elementwise work, cuBLAS for the GEMMs."""
+
+    name = "cuda"
+
+    def __init__(self, index: int):
+        import cupy
+        from cupy import cublas
+
+        from .kernels import CupyKernels
+
+        self.xp = cupy
+        self.index = index
+        self.device = f"cuda:{index}"
+        self._cupy = cupy
+        self._cublas = cublas
+        with cupy.cuda.Device(index):
+            self.ops = CupyKernels()
+        self.out_of_memory_errors = (cupy.cuda.memory.OutOfMemoryError, MemoryError)
+
+    def asarray(self, a, dtype=None):
+        with self.device_scope():
+            return self._cupy.asarray(a, dtype=dtype)
+
+    def to_numpy(self, a):
+        if isinstance(a, self._cupy.ndarray):
+            return a.get()
+        return np.asarray(a)
+
+    def synchronize(self):
+        self._cupy.cuda.Device(self.index).synchronize()
+
+    def device_scope(self):
+        return self._cupy.cuda.Device(self.index)
+
+    def owns(self, a) -> bool:
+        return isinstance(a, self._cupy.ndarray) and a.device.id == self.index
+
+    def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
+        """``out = alpha * op(a) · op(b)`` by one cuBLAS call, no transposed copies."""
+        return self._cublas.gemm(transa, transb, a, b, out=out, alpha=alpha, beta=0.0)
+
+
+_CUDA_NAME = re.compile(r"^cuda(?::(\d+))?$")
+
+
+def _cuda_backend(device: str, index: int) -> CudaBackend:
+    status = cuda_status()
+    if not status.usable:
+        raise DeviceUnavailableError(f"device={device!r} needs a usable GPU, but {status.reason}. Fix: {status.fix}.")
+    if index >= status.device_count:
+        existing = ", ".join(f"'cuda:{i}'" for i in range(status.device_count))
+        raise DeviceUnavailableError(
+            f"device={device!r} does not exist: this machine has {status.device_count} GPU(s): {existing}"
+        )
+    return _cached_cuda_backend(index)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_cuda_backend(index: int) -> CudaBackend:
+    return CudaBackend(index)
+
+
+_CPU = Backend()
+
+
+def get_backend(device="auto") -> Backend:
+    """Resolve a device name (or pass a :class:`Backend` through) to a backend.
+
+    ``"auto"`` picks the first GPU when CuPy can use one and the CPU otherwise, and logs which
+    it picked and why. ``"cuda"`` and ``"cuda:N"`` raise :class:`DeviceUnavailableError` when
+    that GPU cannot be used; they never fall back silently.
+    """
+    if isinstance(device, Backend):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(f"device must be one of {', '.join(DEVICE_NAMES)}; got {device!r} of type {type(device).__name__}")
+    name = device.strip().lower()
+    if name == "cpu":
+        return _CPU
+    if name == "auto":
+        status = cuda_status()
+        if status.usable:
+            log.info("device='auto' resolved to cuda:0 (%s)", status.reason)
+            return _cached_cuda_backend(0)
+        level = logging.WARNING if status.cupy_version else logging.INFO
+        log.log(level, "device='auto' fell back to the CPU: %s", status.reason)
+        return _CPU
+    match = _CUDA_NAME.match(name)
+    if match is None:
+        raise ValueError(f"device must be one of {', '.join(DEVICE_NAMES)}; got {device!r}")
+    return _cuda_backend(device, int(match.group(1) or 0))
+
+
+def describe_auto() -> str:
+    """One line saying what ``device="auto"`` resolves to on this machine, and why."""
+    status = cuda_status()
+    if status.usable:
+        return f"auto -> cuda:0 ({status.reason})"
+    return f"auto -> cpu (CUDA unusable: {status.reason})"
+
+
+def backend_of(array) -> Backend:
+    """The backend that owns ``array``: the CPU for NumPy arrays, the array's GPU for CuPy arrays."""
+    if isinstance(array, np.ndarray):
+        return _CPU
+    module = type(array).__module__
+    if module.startswith("cupy"):
+        return _cuda_backend(f"cuda:{array.device.id}", array.device.id)
+    raise TypeError(f"expected a NumPy or CuPy array; got {type(array).__name__}")

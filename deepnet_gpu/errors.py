@@ -1,0 +1,21 @@
+"""The library's own exceptions (``DeviceUnavailableError`` lives with the device seam in ``backend``)."""
+
+from __future__ import annotations
+
+
+class DeviceMemoryError(MemoryError):
+    """The device ran out of memory for a step's buffers; the model is unchanged."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The cost became NaN or Inf during ``fit``.
+
+    ``epoch`` is the first epoch whose cost was not finite and ``history`` the costs recorded
+    up to the epoch before it. No update was applied from the step whose cost was not finite on,
+    so the parameters are those the last finite step left.
+    """
+
+    def __init__(self, message: str, epoch: int, history: dict):
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history

@@ -1,0 +1,299 @@
+"""``DeepNet``: an L-layer fully connected network in the course's notation, on the CPU or a GPU.
+
+X is (n0, m) with the m examples as columns; W[l] is (n[l], n[l-1]) and b[l] is (n[l], 1);
+Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]) with A[0] = X; the hidden layers share one
+activation (or take one each) and the output layer's activation fixes the loss (see
+:mod:`deepnet_gpu.losses`). The parameters live in one flat buffer on the network's device.
+"""
+
+from __future__ import annotations
+
+import numbers
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from .activations import DEFAULT_LEAKY_SLOPE, get_activation
+from .backend import backend_of, get_backend
+from .initializers import check_initializer, initialize
+from .layout import ParameterLayout
+from .losses import get_loss
+from .optimizers import SGD
+from .propagation import backward, forward
+from .training import train
+from .validation import check_count, check_dtype, check_layer_dims, check_X, encode_Y
+from .workspace import Workspace
+
+FORMAT_VERSION = 1
+_WORKSPACES_KEPT = 4
+
+
+class DeepNet:
+    """A deep L-layer network: ``layer_dims`` = [n0, n1, ..., nL].
+
+    ``hidden_activation`` is one name for every hidden layer or a list of L-1 names (relu,
+    leaky_relu, sigmoid, tanh, linear); ``output_activation`` is sigmoid, softmax or linear;
+    ``loss`` defaults to the one paired with the output (binary cross-entropy, categorical
+    cross-entropy, squared error); ``init`` is he, xavier, course_small or course_scaled;
+    ``device`` is "cpu", "cuda", "cuda:N" or "auto"; ``dtype`` float32 or float64.
+    """
+
+    def __init__(self, layer_dims, hidden_activation="relu", output_activation="sigmoid", loss=None, init="he",
+                 seed=None, device="auto", dtype="float32", leaky_slope=DEFAULT_LEAKY_SLOPE):
+        self.layer_dims = check_layer_dims(layer_dims)
+        L = len(self.layer_dims) - 1
+        names = [hidden_activation] * (L - 1) if isinstance(hidden_activation, str) else list(hidden_activation)
+        if len(names) != L - 1:
+            raise ValueError(f"hidden_activation must be one name or a list of L-1={L - 1} names; got {hidden_activation!r}")
+        hidden = [get_activation(n, argument="hidden_activation", leaky_slope=leaky_slope) for n in names]
+        output = get_activation(output_activation, argument="output_activation", output=True)
+        if output.name == "softmax" and self.layer_dims[-1] < 2:
+            raise ValueError(f"a softmax output needs n[L] >= 2 classes; got layer_dims={list(self.layer_dims)}")
+        self.loss = get_loss(loss, output.name)
+        self.init = check_initializer(init)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer; got {seed!r}")
+        self.seed = seed
+        self.dtype = check_dtype(dtype)
+        self.leaky_slope = float(leaky_slope)
+        self.backend = get_backend(device)
+        self._activations = hidden + [output]
+        self._layout = ParameterLayout(self.layer_dims)
+        self._place(self._flatten(initialize(self.layer_dims, init, seed)))
+
+    def __repr__(self):
+        return (f"DeepNet({list(self.layer_dims)}, hidden_activation={self.hidden_activations!r}, "
+                f"output_activation={self.output_activation!r}, loss={self.loss.name!r}, device={self.device!r}, "
+                f"dtype={self.dtype.name!r})")
+
+    @property
+    def device(self) -> str:
+        """Where the parameters live: "cpu" or "cuda:N"."""
+        return self.backend.device
+
+    @property
+    def hidden_activations(self) -> list:
+        """The hidden layers' activation names, l = 1..L-1."""
+        return [g.name for g in self._activations[:-1]]
+
+    @property
+    def output_activation(self) -> str:
+        """The output layer's activation name."""
+        return self._activations[-1].name
+
+    # parameters ---------------------------------------------------------------------------------
+
+    def _flatten(self, parameters: dict) -> np.ndarray:
+        return np.concatenate([np.asarray(parameters[name], dtype=self.dtype).reshape(-1)
+                               for pair in self._layout.shapes() for name, _ in pair])
+
+    def _place(self, flat_host):
+        """Put a host flat buffer on the device and rebuild the views, dropping buffers sized for the old one."""
+        self._flat = self.backend.asarray(flat_host, dtype=self.dtype)
+        self._layers = self._layout.views(self._flat)
+        self._grad_flat = None
+        self._grad_layers = None
+        self._workspaces = OrderedDict()
+
+    @property
+    def parameters(self) -> dict:
+        """{"W1": ..., "b1": ..., ...} as host NumPy copies."""
+        flat = self.backend.to_numpy(self._flat).copy()
+        return self._layout.named_views(flat)
+
+    def set_parameters(self, parameters: dict):
+        """Replace every W[l] and b[l]; shapes must match ``layer_dims`` and values be finite."""
+        if not isinstance(parameters, dict):
+            raise TypeError(f"parameters must be a dict with keys W1, b1, ...; got {type(parameters).__name__}")
+        host = {}
+        for pair in self._layout.shapes():
+            for name, shape in pair:
+                if name not in parameters:
+                    raise ValueError(f"parameters is missing {name!r} of shape {shape}")
+                value = parameters[name]
+                if isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
+                    value = np.asarray(value, dtype=float)
+                else:
+                    value = backend_of(value).to_numpy(value)
+                if value.shape != shape:
+                    raise ValueError(f"parameters[{name!r}] must have shape {shape}; got {value.shape}")
+                if not np.isfinite(value).all():
+                    raise ValueError(f"parameters[{name!r}] contains NaN or Inf")
+                host[name] = value
+        self._place(self._flatten(host))
+
+    def to(self, device):
+        """Move the parameters to ``device`` ("cpu", "cuda", "cuda:N", "auto"); returns self."""
+        backend = get_backend(device)
+        flat = self.backend.to_numpy(self._flat)
+        self.backend = backend
+        self._place(flat)
+        return self
+
+    # buffers --------------------------------------------------------------------------------------
+
+    def _workspace(self, m: int, *, training: bool, gather: bool = False) -> Workspace:
+        key = (m, training, gather)
+        ws = self._workspaces.pop(key, None)
+        if ws is None:
+            if training and self._grad_flat is None:
+                with self.backend.device_scope():
+                    self._grad_flat = self.backend.xp.empty(self._layout.size, self.dtype)
+                self._grad_layers = self._layout.views(self._grad_flat)
+            ws = Workspace(self.backend, self.layer_dims, m, self.dtype, training=training, gather=gather)
+            while len(self._workspaces) >= _WORKSPACES_KEPT:
+                self._workspaces.popitem(last=False)
+        self._workspaces[key] = ws
+        return ws
+
+    # inputs ---------------------------------------------------------------------------------------
+
+    def _device_array(self, a, name):
+        """``a`` (NumPy, CuPy or nested lists) on this network's device in its dtype."""
+        if not self.backend.owns(a) and not isinstance(a, (np.ndarray, list, tuple, numbers.Number)):
+            a = backend_of(a).to_numpy(a)
+        try:
+            return self.backend.asarray(a, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
+
+    def _inputs(self, X, Y=None, names=("X", "Y")):
+        """Validated device arrays: X (n0, m), and Y encoded as (n[L], m) targets when given."""
+        X = check_X(self._device_array(X, names[0]), self.layer_dims[0], self.backend, names[0])
+        if Y is None:
+            return X
+        Y = self._device_array(Y, names[1])
+        return X, encode_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, self.backend, self.dtype, names[1])
+
+    def _result(self, a, like):
+        """A copy of device array ``a``: on the device when the caller gave device arrays, else NumPy."""
+        return a.copy() if self.backend.owns(like) else self.backend.to_numpy(a).copy()
+
+    # math -----------------------------------------------------------------------------------------
+
+    def _forward(self, X, *, training=False):
+        ws = self._workspace(X.shape[1], training=training)
+        ZL, AL = forward(self.backend, self._activations, self._layers, X, ws)
+        return ws, ZL, AL
+
+    def _cost_into(self, X, Y, out):
+        """out (0-d device array) = J(X, Y), the mean loss, computed without a host sync."""
+        ws, ZL, AL = self._forward(X)
+        self.loss.terms(self.backend.ops, ZL, AL, Y, ws.terms)
+        self.backend.xp.sum(ws.terms, out=ws.batch_sum)
+        self.backend.xp.multiply(ws.batch_sum, 1.0 / X.shape[1], out=out)
+        return out
+
+    def fit(self, X, Y, *, learning_rate, epochs, batch_size=None, shuffle=True, print_every=0, validation_data=None):
+        """Train by gradient descent; return the history {"cost": [...], "val_cost": [...]}.
+
+        ``batch_size=None`` is full-batch gradient descent, one step per epoch, as in the course;
+        an integer gives mini-batches, reshuffled every epoch from ``seed`` unless ``shuffle`` is
+        False. ``cost[e]`` is the mean training cost of epoch e's steps, each measured before
+        its update; ``val_cost[e]`` (with ``validation_data=(X_val, Y_val)``) is measured after
+        epoch e. ``print_every=N`` prints the cost every N epochs. A NaN or Inf cost stops
+        training with :class:`~deepnet_gpu.errors.TrainingDivergedError` (NumPy's overflow
+        warnings are silenced meanwhile: the loop reports divergence itself).
+        """
+        optimizer = SGD(learning_rate)
+        epochs = check_count(epochs, "epochs", 0)
+        if batch_size is not None:
+            batch_size = check_count(batch_size, "batch_size", 1)
+        print_every = check_count(print_every, "print_every", 0)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False; got {shuffle!r}")
+        X, Y = self._inputs(X, Y)
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, Y_val)")
+            validation = self._inputs(*validation_data, names=("validation_data[0]", "validation_data[1]"))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return train(self, X, Y, optimizer, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle),
+                         print_every=print_every, validation=validation)
+
+    def predict_proba(self, X):
+        """A[L] for X (n0, m): probabilities for sigmoid and softmax, the outputs for linear; (n[L], m)."""
+        _, _, AL = self._forward(self._inputs(X))
+        return self._result(AL, X)
+
+    def predict(self, X):
+        """Labels: sigmoid, 1 where A[L] > 0.5 ((n[L], m), (1, m) for one output); softmax, the class index (1, m); linear, A[L]."""
+        _, _, AL = self._forward(self._inputs(X))
+        xp = self.backend.xp
+        if self.output_activation == "sigmoid":
+            labels = (AL > 0.5).astype(xp.int64)
+        elif self.output_activation == "softmax":
+            labels = xp.argmax(AL, axis=0).reshape(1, -1)
+        else:
+            labels = AL
+        return self._result(labels, X)
+
+    def score(self, X, Y) -> float:
+        """Accuracy (the fraction of labels right) for sigmoid and softmax; R² for a linear output."""
+        X, Y = self._inputs(X, Y)
+        _, _, AL = self._forward(X)
+        xp = self.backend.xp
+        if self.output_activation == "sigmoid":
+            return float(((AL > 0.5) == (Y > 0.5)).mean())
+        if self.output_activation == "softmax":
+            return float((xp.argmax(AL, axis=0) == xp.argmax(Y, axis=0)).mean())
+        residual = float(((Y - AL) ** 2).sum())
+        total = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
+        return 1.0 - residual / total if total > 0 else float(residual == 0)
+
+    def cost(self, X, Y) -> float:
+        """J, the mean loss over the m examples of X (n0, m) and Y."""
+        X, Y = self._inputs(X, Y)
+        with self.backend.device_scope():
+            out = self.backend.xp.zeros((), self.dtype)
+        return float(self._cost_into(X, Y, out))
+
+    def gradients(self, X, Y) -> dict:
+        """{"dW1": ..., "db1": ...}: the gradient of the mean cost at X, Y, as NumPy arrays; no update."""
+        X, Y = self._inputs(X, Y)
+        ws, _, _ = self._forward(X, training=True)
+        backward(self.backend, self._activations, self.loss, self._layers, self._grad_layers, X, Y, ws)
+        return self._layout.named_views(self.backend.to_numpy(self._grad_flat).copy(), prefix="d")
+
+    # persistence --------------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write an .npz with the parameters, the architecture and the format version."""
+        np.savez(
+            path,
+            format_version=np.array(FORMAT_VERSION),
+            layer_dims=np.array(self.layer_dims),
+            hidden_activations=np.array(self.hidden_activations, dtype=str),
+            output_activation=np.array(self.output_activation),
+            loss=np.array(self.loss.name),
+            init=np.array(self.init),
+            leaky_slope=np.array(self.leaky_slope),
+            dtype=np.array(self.dtype.name),
+            **self.parameters,
+        )
+
+    @classmethod
+    def load(cls, path, device="auto"):
+        """Rebuild a network saved by :meth:`save`; OSError for a missing file, ValueError for a corrupt one."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = {key: data[key] for key in data.files}
+        except OSError:
+            raise
+        except (ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+            raise ValueError(f"{path} is not a saved DeepNet (.npz): {exc}") from None
+        try:
+            version = int(stored["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"format version {version}, this library reads {FORMAT_VERSION}")
+            hidden = [str(name) for name in stored["hidden_activations"].reshape(-1)]
+            net = cls([int(n) for n in stored["layer_dims"]], hidden_activation=hidden,
+                      output_activation=str(stored["output_activation"]), loss=str(stored["loss"]),
+                      init=str(stored["init"]), device=device, dtype=str(stored["dtype"]),
+                      leaky_slope=float(stored["leaky_slope"]))
+            net.set_parameters(stored)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None
+        return net

@@ -1,0 +1,147 @@
+"""The NumPy twins of the CUDA kernels in ``kernels/``.
+
+Every method here computes exactly what the kernel of the same name computes, on NumPy arrays,
+in place or into ``out=`` buffers, so that the CPU backend runs the same training loop as the GPU
+and the tests have an oracle for every kernel. Matrices are (rows, m) in C order; ``b`` is
+(rows, 1). An output buffer may be the same array as an input (in-place use) wherever the kernel
+allows it: ``A`` may be ``Z``, ``dZ`` may be ``dA``.
+
+Activation codes (``kernels/activations.cuh`` holds the same numbers): 0 linear, 1 relu,
+2 leaky_relu, 3 sigmoid, 4 tanh. Loss codes: 0 binary cross-entropy, 1 categorical
+cross-entropy, 2 squared error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH = range(5)
+BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR = range(3)
+
+
+def _sigmoid(Z, out):
+    """σ(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0: no overflow for any z."""
+    np.abs(Z, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    denominator = out + 1
+    np.copyto(out, 1, where=Z >= 0)
+    np.divide(out, denominator, out=out)
+    return out
+
+
+class NumpyKernels:
+    """The host implementation of the kernel interface that :class:`~deepnet_gpu.kernels.CupyKernels` implements on a GPU."""
+
+    def activation_forward(self, Z, A, activation: int, alpha: float):
+        """A = g(Z)."""
+        if activation == LINEAR:
+            if A is not Z:
+                np.copyto(A, Z)
+        elif activation == RELU:
+            np.maximum(Z, 0, out=A)
+        elif activation == LEAKY_RELU:
+            if A is Z:
+                np.maximum(Z, Z * Z.dtype.type(alpha), out=A)
+            else:
+                np.multiply(Z, Z.dtype.type(alpha), out=A)
+                np.maximum(Z, A, out=A)
+        elif activation == SIGMOID:
+            if A is Z:
+                np.copyto(A, _sigmoid(Z, np.empty_like(Z)))
+            else:
+                _sigmoid(Z, A)
+        elif activation == TANH:
+            np.tanh(Z, out=A)
+        else:
+            raise ValueError(f"unknown activation code {activation}")
+        return A
+
+    def bias_activation_forward(self, Z, b, A, activation: int, alpha: float):
+        """Z += b (b broadcast over the m columns), then A = g(Z); A may be Z."""
+        Z += b
+        return self.activation_forward(Z, A, activation, alpha)
+
+    def activation_backward_from_a(self, dA, A, dZ, activation: int, alpha: float):
+        """dZ = dA * g'(Z), with g' written through the layer's output A = g(Z).
+
+        relu: g' = [a > 0]; leaky_relu: g' = 1 if a > 0 else alpha; sigmoid: g' = a (1 - a);
+        tanh: g' = 1 - a²; linear: g' = 1. dZ may be dA.
+        """
+        dtype = A.dtype.type
+        if activation == LINEAR:
+            if dZ is not dA:
+                np.copyto(dZ, dA)
+        elif activation == RELU:
+            np.multiply(dA, A > 0, out=dZ)
+        elif activation == LEAKY_RELU:
+            np.multiply(dA, np.where(A > 0, dtype(1), dtype(alpha)), out=dZ)
+        elif activation == SIGMOID:
+            slope = np.subtract(dtype(1), A)
+            slope *= A
+            np.multiply(dA, slope, out=dZ)
+        elif activation == TANH:
+            slope = np.multiply(A, A)
+            np.subtract(dtype(1), slope, out=slope)
+            np.multiply(dA, slope, out=dZ)
+        else:
+            raise ValueError(f"unknown activation code {activation}")
+        return dZ
+
+    def activation_backward_from_z(self, dA, Z, dZ, activation: int, alpha: float):
+        """dZ = dA * g'(Z) from the pre-activation Z (the course's caches keep Z). dZ may be dA."""
+        if activation in (LINEAR, RELU, LEAKY_RELU):
+            return self.activation_backward_from_a(dA, Z, dZ, activation, alpha)
+        A = self.activation_forward(Z, np.empty_like(Z), activation, alpha)
+        return self.activation_backward_from_a(dA, A, dZ, activation, alpha)
+
+    def bias_softmax(self, Z, b, A):
+        """Z += b, then A[:, j] = exp(Z[:, j] - max Z[:, j]) / Σ_i exp(Z[i, j] - max Z[:, j])."""
+        Z += b
+        np.subtract(Z, Z.max(axis=0, keepdims=True), out=A)
+        np.exp(A, out=A)
+        A /= A.sum(axis=0, keepdims=True)
+        return A
+
+    def output_gradient(self, A, Y, dZ):
+        """dZ[L] = A[L] - Y: the output layer's gradient for each loss paired with its activation."""
+        return np.subtract(A, Y, out=dZ)
+
+    def loss_terms(self, Z, A, Y, loss: int, out):
+        """Per-example loss into ``out`` (1, m); the cost is their mean.
+
+        binary cross-entropy from the logits: Σ_i max(z,0) - z·y + log(1 + e^-|z|);
+        categorical cross-entropy: Σ_i y_i (logsumexp(z) - z_i); squared error: ½ Σ_i (a - y)².
+        """
+        if loss == BINARY_CROSS_ENTROPY:
+            terms = np.abs(Z)
+            np.negative(terms, out=terms)
+            np.exp(terms, out=terms)
+            np.log1p(terms, out=terms)
+            terms += np.maximum(Z, 0)
+            terms -= Z * Y
+        elif loss == CATEGORICAL_CROSS_ENTROPY:
+            peak = Z.max(axis=0, keepdims=True)
+            shifted = Z - peak
+            log_sum = np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+            np.subtract(log_sum, shifted, out=shifted)
+            terms = np.multiply(Y, shifted, out=shifted)
+        elif loss == SQUARED_ERROR:
+            terms = np.subtract(A, Y)
+            np.square(terms, out=terms)
+            terms *= A.dtype.type(0.5)
+        else:
+            raise ValueError(f"unknown loss code {loss}")
+        return np.sum(terms, axis=0, keepdims=True, out=out)
+
+    def accumulate_cost(self, batch_sum, scale: float, epoch_cost, running):
+        """epoch_cost += scale · batch_sum; running += scale · batch_sum (0-d arrays, in place)."""
+        contribution = batch_sum * batch_sum.dtype.type(scale)
+        epoch_cost += contribution
+        running += contribution
+
+    def sgd_update(self, params, grads, learning_rate: float, guard):
+        """params -= learning_rate · grads over the flat buffers, unless ``guard`` is not finite."""
+        if np.isfinite(guard):
+            params -= params.dtype.type(learning_rate) * grads
+        return params

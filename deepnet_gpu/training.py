@@ -1,0 +1,107 @@
+"""The training loop behind :meth:`DeepNet.fit`.
+
+Each step: forward, the batch's cost added to the epoch's on the device, backward, one update
+kernel. The costs stay on the device; the host reads them only at a checkpoint: every
+``print_every`` epochs when printing, every ``CHECK_EVERY`` epochs otherwise, and at the end.
+That read is also where a NaN or Inf cost is caught. The update kernel skips every step once
+the running cost is not finite, so the parameters stay as the last finite step left them,
+however far the checkpoint lies behind.
+
+Full batch (``batch_size=None``): every step uses X as given, (n0, m). Mini-batches: X is
+copied once with examples as rows, (m, n0), so that each batch is a gather of whole rows; the
+order is reshuffled every epoch from the network's seed unless ``shuffle=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .errors import TrainingDivergedError
+from .propagation import backward, forward
+
+log = logging.getLogger("deepnet_gpu")
+
+CHECK_EVERY = 50
+
+
+def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, validation):
+    """Run ``epochs`` epochs; return {"cost": [...], "val_cost": [...]} (val_cost with ``validation``)."""
+    backend, dtype = net.backend, net.dtype
+    xp = backend.xp
+    m = X.shape[1]
+    with backend.device_scope():
+        costs = xp.zeros(epochs, dtype)
+        val_costs = xp.zeros(epochs, dtype) if validation else None
+        running = xp.zeros((), dtype)
+    batched = batch_size is not None and batch_size < m
+    if batched:
+        with backend.device_scope():
+            X_rows = xp.ascontiguousarray(X.T)
+        order = np.arange(m)
+        order_dev = backend.asarray(order)
+        rng = np.random.default_rng(net.seed)
+    else:
+        workspace = net._workspace(m, training=True)
+
+    def step(Xb, Yb, ws, epoch_cost, x_rows):
+        ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
+        net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
+        xp.sum(ws.terms, out=ws.batch_sum)
+        backend.ops.accumulate_cost(ws.batch_sum, 1.0 / m, epoch_cost, running)
+        backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
+        optimizer.step(backend, net._flat, net._grad_flat, running)
+
+    checked = 0
+    for epoch in range(epochs):
+        epoch_cost = costs[epoch, ...]
+        if batched:
+            if shuffle:
+                rng.shuffle(order)
+                order_dev = backend.asarray(order)
+            for start in range(0, m, batch_size):
+                idx = order_dev[start:start + batch_size]
+                ws = net._workspace(idx.shape[0], training=True, gather=True)
+                xp.take(X_rows, idx, axis=0, out=ws.X)
+                xp.take(Y, idx, axis=1, out=ws.Y)
+                step(ws.X, ws.Y, ws, epoch_cost, x_rows=True)
+        else:
+            step(X, Y, workspace, epoch_cost, x_rows=False)
+        if validation:
+            net._cost_into(*validation, val_costs[epoch, ...])
+        last = epoch == epochs - 1
+        if last or (print_every and epoch % print_every == 0) or (not print_every and epoch - checked + 1 >= CHECK_EVERY):
+            _checkpoint(backend, costs, val_costs, checked, epoch + 1, print_every)
+            checked = epoch + 1
+    return _history(backend, costs, val_costs, epochs)
+
+
+def _history(backend, costs, val_costs, end):
+    history = {"cost": backend.to_numpy(costs[:end]).astype(float).tolist()}
+    if val_costs is not None:
+        history["val_cost"] = backend.to_numpy(val_costs[:end]).astype(float).tolist()
+    return history
+
+
+def _checkpoint(backend, costs, val_costs, start, end, print_every):
+    """Read the costs of epochs [start, end) to the host, stop on a non-finite one, print the due lines."""
+    chunk = backend.to_numpy(costs[start:end])
+    val_chunk = backend.to_numpy(val_costs[start:end]) if val_costs is not None else None
+    bad = np.flatnonzero(~np.isfinite(chunk))
+    if bad.size:
+        epoch = start + int(bad[0])
+        message = (
+            f"training diverged: the cost became {chunk[bad[0]]} at epoch {epoch}; the parameters are those of "
+            f"the last step with a finite cost (no later update was applied); try a smaller learning_rate"
+        )
+        log.error(message)
+        raise TrainingDivergedError(message, epoch, _history(backend, costs, val_costs, epoch))
+    for offset, cost in enumerate(chunk):
+        epoch = start + offset
+        if print_every and (epoch % print_every == 0 or epoch == len(costs) - 1):
+            line = f"Cost after epoch {epoch}: {cost:.6f}"
+            if val_chunk is not None:
+                line += f"  validation cost: {val_chunk[offset]:.6f}"
+            print(line, flush=True)
+            log.info(line)

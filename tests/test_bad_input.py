@@ -1,0 +1,116 @@
+"""Bad input: a clear error naming the argument, raised before any work, and nothing changed."""
+
+import numpy as np
+import pytest
+
+from deepnet_gpu import DeepNet
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"layer_dims": [3]}, "layer_dims needs at least two"),
+    ({"layer_dims": [3, 0, 1]}, r"layer_dims\[1\] must be a positive integer"),
+    ({"layer_dims": [3, 2.5, 1]}, r"layer_dims\[1\]"),
+    ({"layer_dims": [3, True, 1]}, r"layer_dims\[1\]"),
+    ({"layer_dims": 5}, "layer_dims must be a sequence"),
+    ({"hidden_activation": "swish"}, "hidden_activation must be one of relu"),
+    ({"hidden_activation": ["relu", "tanh"]}, "list of L-1=1 names"),
+    ({"output_activation": "relu"}, "output_activation must be one of sigmoid, softmax, linear"),
+    ({"loss": "hinge"}, "loss must be one of"),
+    ({"loss": "squared_error"}, "needs output_activation='linear'"),
+    ({"init": "zeros"}, "init must be one of he, xavier, course_small, course_scaled"),
+    ({"device": "tpu"}, "device must be one of cpu, cuda, cuda:N, auto"),
+    ({"device": 3}, "device must be one of"),
+    ({"dtype": "float16"}, "dtype must be one of float32, float64"),
+    ({"seed": -1}, "seed must be None or a non-negative integer"),
+    ({"hidden_activation": "leaky_relu", "leaky_slope": 1.5}, r"leaky_slope must be a number in \[0, 1\)"),
+    ({"output_activation": "softmax", "layer_dims": [3, 4, 1]}, "softmax output needs n\\[L\\] >= 2"),
+])
+def test_constructor_rejects(kwargs, match):
+    args = {"layer_dims": [3, 4, 1], "device": "cpu", **kwargs}
+    with pytest.raises((ValueError, TypeError), match=match):
+        DeepNet(**args)
+
+
+@pytest.fixture
+def net():
+    return DeepNet([3, 4, 1], seed=0, device="cpu")
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((3, 8)), (rng.random((1, 8)) > 0.5).astype(float)
+
+
+def bad_fit_calls(X, Y):
+    nan_X = X.copy()
+    nan_X[1, 2] = np.nan
+    inf_Y = Y.copy()
+    inf_Y[0, 0] = np.inf
+    return [
+        ({"X": X[0]}, r"X must be 2-D of shape \(n_x=3, m\)"),
+        ({"X": X[:2]}, "X must have n_x=3 rows"),
+        ({"X": X.T}, r"transpose it\?"),
+        ({"X": nan_X}, "X contains NaN or Inf"),
+        ({"Y": Y[:, :5]}, "Y must hold m=8 examples"),
+        ({"Y": np.vstack([Y, Y])}, "Y must have n_y=1 rows"),
+        ({"Y": inf_Y}, "Y contains NaN or Inf"),
+        ({"Y": Y * 2}, "Y must hold labels 0 or 1 for a sigmoid output; got values 2.0"),
+        ({"learning_rate": 0}, "learning_rate must be a positive finite number"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a positive finite number"),
+        ({"learning_rate": "0.1"}, "learning_rate must be a positive finite number"),
+        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"epochs": 2.5}, "epochs must be an integer >= 0"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ({"print_every": -2}, "print_every must be an integer >= 0"),
+        ({"shuffle": "yes"}, "shuffle must be True or False"),
+        ({"validation_data": X}, "validation_data must be a pair"),
+        ({"validation_data": (X[:2], Y)}, r"validation_data\[0\] must have n_x=3 rows"),
+    ]
+
+
+def test_fit_rejects_bad_input_and_changes_nothing(net, data):
+    X, Y = data
+    before = net.parameters
+    for change, match in bad_fit_calls(X, Y):
+        args = {"X": X, "Y": Y, "learning_rate": 0.1, "epochs": 2, **change}
+        with pytest.raises((ValueError, TypeError), match=match):
+            net.fit(args.pop("X"), args.pop("Y"), **args)
+        for name, value in net.parameters.items():
+            np.testing.assert_array_equal(value, before[name])
+
+
+def test_softmax_labels_out_of_range_or_fractional():
+    net = DeepNet([2, 3], output_activation="softmax", device="cpu")
+    X = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"class labels must be integers in \[0, 3\); got values 3.0"):
+        net.fit(X, [0, 1, 3], learning_rate=0.1, epochs=1)
+    with pytest.raises(ValueError, match="got values 0.5"):
+        net.fit(X, [[0, 0.5, 1]], learning_rate=0.1, epochs=1)
+    with pytest.raises(ValueError, match="one-hot"):
+        net.fit(X, np.ones((3, 3)), learning_rate=0.1, epochs=1)
+
+
+def test_predict_and_gradients_check_their_input(net, data):
+    X, Y = data
+    with pytest.raises(ValueError, match="X must have n_x=3 rows"):
+        net.predict(X[:1])
+    with pytest.raises(ValueError, match="Y must hold m=8 examples"):
+        net.gradients(X, Y[:, :3])
+    with pytest.raises(TypeError, match="X must be a numeric array"):
+        net.predict([["a", "b", "c"]] * 3)
+
+
+def test_set_parameters_rejects_wrong_shapes_and_keeps_the_old(net):
+    before = net.parameters
+    wrong = dict(before, W1=np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"parameters\['W1'\] must have shape \(4, 3\); got \(4, 2\)"):
+        net.set_parameters(wrong)
+    missing = {k: v for k, v in before.items() if k != "b2"}
+    with pytest.raises(ValueError, match="missing 'b2'"):
+        net.set_parameters(missing)
+    nan = dict(before, b1=np.full((4, 1), np.nan))
+    with pytest.raises(ValueError, match="contains NaN"):
+        net.set_parameters(nan)
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[name])

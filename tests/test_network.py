@@ -1,0 +1,167 @@
+"""DeepNet against the float64 oracle in tests/reference.py, on random data."""
+
+import numpy as np
+import pytest
+
+from deepnet_gpu import DeepNet
+from tests import reference
+
+HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"]
+OUTPUTS = ["sigmoid", "softmax", "linear"]
+
+
+def targets(output, n_y, m, rng):
+    if output == "sigmoid":
+        return (rng.random((n_y, m)) > 0.5).astype(float)
+    if output == "softmax":
+        return np.eye(n_y)[:, rng.integers(0, n_y, m)]
+    return rng.standard_normal((n_y, m))
+
+
+def random_net(dims, hidden, output, rng, dtype="float64"):
+    net = DeepNet(dims, hidden_activation=hidden, output_activation=output, device="cpu", dtype=dtype, seed=3)
+    params = {k: v + (0.1 * rng.standard_normal(v.shape) if k.startswith("b") else 0) for k, v in net.parameters.items()}
+    net.set_parameters(params)
+    return net, params
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_forward_cost_and_gradients_match_the_oracle(hidden, output):
+    rng = np.random.default_rng(7)
+    dims = [6, 5, 4, 1 if output == "sigmoid" else 3]
+    net, params = random_net(dims, hidden, output, rng)
+    X = rng.standard_normal((6, 33))
+    Y = targets(output, dims[-1], 33, rng)
+    _, AL = reference.forward(params, X, hidden, output)
+    np.testing.assert_allclose(net.predict_proba(X), AL, rtol=1e-12, atol=1e-14)
+    assert net.cost(X, Y) == pytest.approx(reference.cost(params, X, Y, hidden, output), rel=1e-12)
+    expected = reference.gradients(params, X, Y, hidden, output)
+    got = net.gradients(X, Y)
+    assert set(got) == set(expected)
+    for name in expected:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-10, atol=1e-13, err_msg=name)
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_one_full_batch_step_is_gradient_descent(output):
+    rng = np.random.default_rng(1)
+    dims = [4, 7, 1 if output == "sigmoid" else 3]
+    net, params = random_net(dims, "tanh", output, rng)
+    X = rng.standard_normal((4, 20))
+    Y = targets(output, dims[-1], 20, rng)
+    grads = reference.gradients(params, X, Y, "tanh", output)
+    history = net.fit(X, Y, learning_rate=0.3, epochs=1)
+    assert history["cost"] == [pytest.approx(reference.cost(params, X, Y, "tanh", output), rel=1e-12)]
+    for name, value in net.parameters.items():
+        np.testing.assert_allclose(value, params[name] - 0.3 * grads["d" + name], rtol=1e-12, atol=1e-14)
+
+
+def test_mini_batches_without_shuffle_step_through_consecutive_columns():
+    rng = np.random.default_rng(2)
+    net, params = random_net([3, 4, 1], "relu", "sigmoid", rng)
+    X = rng.standard_normal((3, 10))
+    Y = targets("sigmoid", 1, 10, rng)
+    expected_cost = 0.0
+    for start in (0, 4, 8):
+        Xb, Yb = X[:, start:start + 4], Y[:, start:start + 4]
+        expected_cost += reference.cost(params, Xb, Yb, "relu", "sigmoid") * Xb.shape[1] / 10
+        grads = reference.gradients(params, Xb, Yb, "relu", "sigmoid")
+        params = {k: v - 0.5 * grads["d" + k] for k, v in params.items()}
+    history = net.fit(X, Y, learning_rate=0.5, epochs=1, batch_size=4, shuffle=False)
+    assert history["cost"][0] == pytest.approx(expected_cost, rel=1e-12)
+    for name, value in net.parameters.items():
+        np.testing.assert_allclose(value, params[name], rtol=1e-11, atol=1e-13)
+
+
+def test_shuffled_mini_batches_are_reproducible_from_the_seed_and_differ_from_unshuffled():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 64))
+    Y = targets("softmax", 3, 64, rng)
+    runs = []
+    for shuffle in (True, True, False):
+        net = DeepNet([5, 8, 3], output_activation="softmax", seed=11, device="cpu", dtype="float64")
+        runs.append(net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=10, shuffle=shuffle)["cost"])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_training_lowers_the_cost_and_learns_a_separable_problem():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((2, 200))
+    Y = (X[0:1] * X[1:2] > 0).astype(float)
+    net = DeepNet([2, 16, 8, 1], hidden_activation="tanh", seed=0, device="cpu")
+    history = net.fit(X, Y, learning_rate=0.5, epochs=600, batch_size=50)
+    assert history["cost"][-1] < 0.5 * history["cost"][0]
+    assert net.score(X, Y) > 0.9
+
+
+def test_float32_is_the_default_and_stays_float32():
+    rng = np.random.default_rng(5)
+    net = DeepNet([3, 4, 2], output_activation="softmax", seed=0, device="cpu")
+    X = rng.standard_normal((3, 9))
+    assert net.dtype == np.float32
+    assert net.predict_proba(X).dtype == np.float32
+    assert all(v.dtype == np.float32 for v in net.parameters.values())
+    assert all(v.dtype == np.float32 for v in net.gradients(X, [0, 1, 1, 0, 1, 0, 0, 1, 1]).values())
+
+
+def test_float32_training_tracks_float64():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((4, 50))
+    Y = targets("sigmoid", 1, 50, rng)
+    histories = [DeepNet([4, 6, 1], seed=2, device="cpu", dtype=dt).fit(X, Y, learning_rate=0.1, epochs=30)["cost"]
+                 for dt in ("float32", "float64")]
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+
+
+def test_predict_labels_and_score():
+    net = DeepNet([2, 3], output_activation="softmax", device="cpu", dtype="float64")
+    net.set_parameters({"W1": np.array([[1.0, 0], [0, 1], [-1, -1]]), "b1": np.zeros((3, 1))})
+    X = np.array([[3.0, 0, -2], [0, 3, -2]])
+    np.testing.assert_array_equal(net.predict(X), [[0, 1, 2]])
+    assert net.score(X, [0, 1, 1]) == pytest.approx(2 / 3)
+    binary = DeepNet([1, 1], device="cpu", dtype="float64")
+    binary.set_parameters({"W1": np.array([[1.0]]), "b1": np.array([[0.0]])})
+    np.testing.assert_array_equal(binary.predict(np.array([[-1.0, 0.0, 2.0]])), [[0, 0, 1]])
+
+
+def test_linear_output_scores_r_squared():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((3, 100))
+    net = DeepNet([3, 1], output_activation="linear", device="cpu", dtype="float64")
+    W = np.array([[1.0, -2.0, 0.5]])
+    net.set_parameters({"W1": W, "b1": np.array([[0.25]])})
+    assert net.score(X, W @ X + 0.25) == pytest.approx(1.0)
+    assert net.score(X, rng.standard_normal((1, 100))) < 0.5
+
+
+def test_per_layer_hidden_activations():
+    rng = np.random.default_rng(9)
+    dims = [3, 4, 4, 1]
+    net = DeepNet(dims, hidden_activation=["tanh", "relu"], device="cpu", dtype="float64", seed=0)
+    assert net.hidden_activations == ["tanh", "relu"]
+    X = rng.standard_normal((3, 5))
+    p = net.parameters
+    expected = reference.g("sigmoid", p["W3"] @ np.maximum(p["W2"] @ np.tanh(p["W1"] @ X + p["b1"]) + p["b2"], 0) + p["b3"])
+    np.testing.assert_allclose(net.predict_proba(X), expected, rtol=1e-12)
+
+
+def test_parameters_are_copies():
+    net = DeepNet([2, 2, 1], seed=0, device="cpu")
+    params = net.parameters
+    params["W1"][:] = 99
+    assert not np.any(net.parameters["W1"] == 99)
+
+
+def test_to_cpu_keeps_parameters():
+    net = DeepNet([2, 3, 1], seed=0, device="cpu")
+    before = net.parameters
+    assert net.to("cpu") is net
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_repr_names_the_architecture():
+    text = repr(DeepNet([4, 3, 2], output_activation="softmax", device="cpu"))
+    assert "[4, 3, 2]" in text and "softmax" in text and "cpu" in text

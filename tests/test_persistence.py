@@ -1,0 +1,53 @@
+"""save / load round trips, and the errors for missing and corrupt files."""
+
+import numpy as np
+import pytest
+
+from deepnet_gpu import DeepNet
+
+
+def test_round_trip_keeps_architecture_and_parameters(tmp_path):
+    net = DeepNet([4, 5, 3, 3], hidden_activation=["leaky_relu", "tanh"], output_activation="softmax",
+                  init="xavier", seed=4, device="cpu", dtype="float64", leaky_slope=0.2)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    loaded = DeepNet.load(path, device="cpu")
+    assert loaded.layer_dims == net.layer_dims
+    assert loaded.hidden_activations == ["leaky_relu", "tanh"]
+    assert loaded.output_activation == "softmax"
+    assert loaded.loss.name == "categorical_cross_entropy"
+    assert loaded.dtype == np.float64 and loaded.leaky_slope == 0.2
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(loaded.parameters[name], value)
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+
+
+def test_single_layer_network_round_trips(tmp_path):
+    net = DeepNet([3, 1], seed=1, device="cpu")
+    net.save(tmp_path / "lr.npz")
+    assert DeepNet.load(tmp_path / "lr.npz", device="cpu").hidden_activations == []
+
+
+def test_missing_file_raises_oserror(tmp_path):
+    with pytest.raises(OSError):
+        DeepNet.load(tmp_path / "absent.npz", device="cpu")
+
+
+def test_corrupt_file_raises_valueerror(tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(ValueError, match="garbage.npz"):
+        DeepNet.load(garbage, device="cpu")
+    other = tmp_path / "other.npz"
+    np.savez(other, weights=np.ones(3))
+    with pytest.raises(ValueError, match="not a valid saved DeepNet"):
+        DeepNet.load(other, device="cpu")
+    net = DeepNet([2, 2, 1], device="cpu")
+    net.save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as data:
+        stored = dict(data)
+    stored["W1"] = np.ones((5, 5))
+    np.savez(tmp_path / "bad_shape.npz", **stored)
+    with pytest.raises(ValueError, match=r"must have shape \(2, 2\)"):
+        DeepNet.load(tmp_path / "bad_shape.npz", device="cpu")

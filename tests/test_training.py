@@ -1,0 +1,80 @@
+"""The training loop: divergence, checkpoints, printing, validation history."""
+
+import numpy as np
+import pytest
+
+from deepnet_gpu import DeepNet, TrainingDivergedError
+from deepnet_gpu import training
+
+
+def regression_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 40)) * 10
+    return X, rng.standard_normal((1, 40)) * 100
+
+
+def test_divergence_stops_with_the_epoch_and_keeps_the_last_finite_parameters():
+    X, Y = regression_data()
+    net = DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu")
+    with pytest.raises(TrainingDivergedError, match=r"the cost became (nan|inf) at epoch \d+") as caught:
+        net.fit(X, Y, learning_rate=5.0, epochs=500)
+    error = caught.value
+    assert len(error.history["cost"]) == error.epoch
+    assert np.isfinite(error.history["cost"]).all()
+    assert all(np.isfinite(v).all() for v in net.parameters.values())
+    replay = DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu")
+    replay.fit(X, Y, learning_rate=5.0, epochs=error.epoch - 1)
+    last_finite = replay.parameters
+    replay.fit(X, Y, learning_rate=5.0, epochs=1)
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(value, replay.parameters[name])
+        assert not np.array_equal(value, last_finite[name]) or name.startswith("b")
+
+
+def test_divergence_is_caught_at_the_first_checkpoint(monkeypatch):
+    X, Y = regression_data()
+    reads = []
+    real = training._checkpoint
+    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append(a[3]) or real(*a))
+    net = DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu")
+    with pytest.raises(TrainingDivergedError):
+        net.fit(X, Y, learning_rate=5.0, epochs=10 * training.CHECK_EVERY)
+    assert reads[-1] <= 2 * training.CHECK_EVERY
+
+
+def test_print_every_prints_the_course_style_lines(capsys):
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((2, 10)), (rng.random((1, 10)) > 0.5)
+    net = DeepNet([2, 3, 1], seed=0, device="cpu")
+    history = net.fit(X, Y, learning_rate=0.1, epochs=7, print_every=3, validation_data=(X, Y))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"Cost after epoch {e}" for e in (0, 3, 6)]
+    assert f"{history['cost'][3]:.6f}" in lines[1]
+    assert f"{history['val_cost'][6]:.6f}" in lines[2]
+
+
+def test_history_lengths_and_validation_cost_is_measured_after_each_epoch():
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((2, 30)), (rng.random((1, 30)) > 0.5)
+    net = DeepNet([2, 4, 1], seed=0, device="cpu", dtype="float64")
+    history = net.fit(X, Y, learning_rate=0.2, epochs=5, batch_size=7, validation_data=(X[:, :9], Y[:, :9]))
+    assert len(history["cost"]) == len(history["val_cost"]) == 5
+    assert history["val_cost"][-1] == pytest.approx(net.cost(X[:, :9], Y[:, :9]), rel=1e-12)
+
+
+def test_zero_epochs_changes_nothing():
+    net = DeepNet([2, 2, 1], seed=0, device="cpu")
+    before = net.parameters
+    assert net.fit(np.ones((2, 3)), [[0, 1, 0]], learning_rate=0.1, epochs=0) == {"cost": []}
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_no_allocation_per_step_for_a_fixed_batch_shape():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((4, 64)), (rng.random((1, 64)) > 0.5)
+    net = DeepNet([4, 5, 1], seed=0, device="cpu")
+    net.fit(X, Y, learning_rate=0.1, epochs=1, batch_size=16)
+    buffers = {key: id(ws) for key, ws in net._workspaces.items()}
+    net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=16)
+    assert {key: id(ws) for key, ws in net._workspaces.items()} == buffers
