@@ -45,14 +45,7 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     else:
         workspace = net._workspace(m, training=True)
 
-    def step(Xb, Yb, ws, epoch_cost, x_rows):
-        ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
-        net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
-        xp.sum(ws.terms, out=ws.batch_sum)
-        backend.ops.accumulate_cost(ws.batch_sum, 1.0 / m, epoch_cost, running)
-        backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
-        optimizer.step(backend, net._flat, net._grad_flat, running)
-
+    step = training_step(net, optimizer, running, 1.0 / m)
     checked = 0
     for epoch in range(epochs):
         epoch_cost = costs[epoch, ...]
@@ -75,6 +68,27 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
             _checkpoint(backend, costs, val_costs, checked, epoch + 1, print_every)
             checked = epoch + 1
     return _history(backend, costs, val_costs, epochs)
+
+
+def training_step(net, optimizer, running, cost_scale):
+    """The step function ``step(Xb, Yb, ws, epoch_cost, x_rows)`` for ``net``.
+
+    One step: forward into workspace ``ws``; epoch_cost += cost_scale · Σ losses and
+    running += the same (0-d device arrays); backward; ``optimizer`` updates the parameters
+    unless ``running`` is not finite. Nothing is read back to the host.
+    """
+    backend = net.backend
+    xp = backend.xp
+
+    def step(Xb, Yb, ws, epoch_cost, x_rows):
+        ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
+        net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
+        xp.sum(ws.terms, out=ws.batch_sum)
+        backend.ops.accumulate_cost(ws.batch_sum, cost_scale, epoch_cost, running)
+        backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
+        optimizer.step(backend, net._flat, net._grad_flat, running)
+
+    return step
 
 
 def _history(backend, costs, val_costs, end):
