@@ -22,6 +22,7 @@ from deepnet_gpu import DeepNet
     ({"device": 3}, "device must be one of"),
     ({"dtype": "float16"}, "dtype must be one of float32, float64"),
     ({"seed": -1}, "seed must be None or a non-negative integer"),
+    ({"tf32": "yes"}, "tf32 must be True or False"),
     ({"hidden_activation": "leaky_relu", "leaky_slope": 1.5}, r"leaky_slope must be a number in \[0, 1\)"),
     ({"output_activation": "softmax", "layer_dims": [3, 4, 1]}, "softmax output needs n\\[L\\] >= 2"),
 ])
