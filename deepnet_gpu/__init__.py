@@ -6,6 +6,8 @@ through CuPy and our fused CUDA kernels (``device="cuda"``); ``device="auto"`` p
 when one is usable. The course's own functions are in :mod:`deepnet_gpu.course`.
 """
 
+import logging
+
 from .backend import DeviceUnavailableError, get_backend
 from .errors import DeviceMemoryError, TrainingDivergedError
 from .gradcheck import gradcheck
@@ -13,6 +15,8 @@ from .network import DeepNet
 from .optimizers import SGD
 
 __version__ = "0.1.0"
+
+logging.getLogger("deepnet_gpu").addHandler(logging.NullHandler())
 
 __all__ = [
     "DeepNet",

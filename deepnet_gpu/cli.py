@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -74,11 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand and return its exit status."""
     args = build_parser().parse_args(argv)
-    # The commands print what the library would log (device choice, costs, divergence): keep its
-    # records from reaching Python's last-resort stderr handler and appearing twice.
-    quiet = logging.NullHandler()
-    library_log = logging.getLogger("deepnet_gpu")
-    library_log.addHandler(quiet)
     try:
         return args._run(args)
     except (ValueError, OSError, ImportError, backend.DeviceUnavailableError) as exc:
@@ -87,8 +81,6 @@ def main(argv=None) -> int:
     except TrainingDivergedError as exc:
         print(f"{args._parser.prog}: error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        library_log.removeHandler(quiet)
 
 
 # argument types -----------------------------------------------------------------------------------
