@@ -1,0 +1,327 @@
+"""Our CUDA kernels (``kernels/*.cu``) on a GPU, through CuPy.
+
+:class:`CupyKernels` has exactly the methods of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`,
+with the same arguments in the same order, on CuPy arrays: each method checks its arguments and
+launches one kernel. Scalars such as ``guard``, ``batch_sum``, ``epoch_cost`` and ``running`` are
+0-d arrays and stay on the device, so a training step never waits for the host.
+
+The checks and the launch plan live in :class:`KernelLauncher`, which the host harness of the test
+suite (``tests/host_harness``) shares: there the same kernel sources, compiled by g++, run on NumPy
+arrays through the same argument handling. Its rules:
+
+* the written arrays (``A``, ``Z`` when ``Z += b``, ``dZ``, ``out``, ``params``, ...) must be
+  C-contiguous arrays of float32 or float64, and fix the element type ``T`` of the launch;
+* read-only arguments of another dtype or layout (views, NumPy arrays, Python floats) are copied to
+  C-contiguous arrays of that type first;
+* shapes must agree as in the NumPy twins (softmax and losses need at least one row); unknown
+  activation or loss codes raise ``ValueError``;
+* empty arrays launch nothing.
+
+Each ``.cu`` file is compiled by NVRTC once per process and device (CuPy also keeps the binary in
+its disk cache), for float and double, with FMA contraction off (``--fmad=false``) so that every
+rounding step matches the NumPy twin's. CuPy itself adds ``-ftz=true``: float32 values below the
+smallest normal number (about 1.2e-38) are flushed to zero on the device.
+
+CuPy is imported only inside functions, so importing this module needs no CuPy.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .numpy_kernels import (
+    BINARY_CROSS_ENTROPY,
+    CATEGORICAL_CROSS_ENTROPY,
+    LEAKY_RELU,
+    LINEAR,
+    RELU,
+    SIGMOID,
+    SQUARED_ERROR,
+    TANH,
+)
+
+KERNEL_FILES: dict[str, tuple[str, ...]] = {
+    "forward.cu": ("activation_forward", "bias_activation_forward"),
+    "backward.cu": ("activation_backward_from_a", "activation_backward_from_z"),
+    "output.cu": ("bias_softmax", "output_gradient", "loss_terms"),
+    "update.cu": ("accumulate_cost", "sgd_update"),
+}
+
+ELEMENT_TYPES: dict[np.dtype, str] = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+
+COMPILE_OPTIONS = ("-std=c++17", "--fmad=false")
+
+BLOCK_SIZE = 256
+BLOCKS_PER_SM = 32
+
+_ACTIVATIONS = (LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH)
+_LOSSES = (BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR)
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_DIRS = (_PACKAGE_DIR / "cuda_sources", _PACKAGE_DIR.parent / "kernels")
+
+
+class KernelCompileError(RuntimeError):
+    """A kernel source failed to compile; the message names the file and holds the compiler log."""
+
+
+def kernel_source_dir() -> Path:
+    """The folder of the kernel sources: ``deepnet_gpu/cuda_sources`` in an installed wheel,
+    ``<repo>/kernels`` in a source checkout."""
+    for candidate in SOURCE_DIRS:
+        if (candidate / "activations.cuh").is_file():
+            return candidate
+    searched = ", ".join(str(path) for path in SOURCE_DIRS)
+    raise FileNotFoundError(
+        f"the CUDA kernel sources (activations.cuh and the .cu files) are missing: looked in {searched}. "
+        "Reinstall deepnet_gpu, or run from a source checkout that has kernels/."
+    )
+
+
+def sources_digest(source_dir: Path) -> str:
+    """A hash of every ``.cu`` and ``.cuh`` file in ``source_dir``.
+
+    It goes into the compile options so that CuPy's disk cache, which keys on the source text and
+    the options but not on included headers, recompiles when any header changes.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(source_dir.glob("*.cu*")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def compile_options(source_dir: Path) -> tuple[str, ...]:
+    """NVRTC options for the sources in ``source_dir``: ``COMPILE_OPTIONS``, the include folder and
+    the sources' digest (CuPy adds ``-ftz=true`` and the architecture)."""
+    return COMPILE_OPTIONS + (f"-I{source_dir}", f"-DDEEPNET_KERNEL_SOURCES={sources_digest(source_dir)}")
+
+
+def element_type(dtype) -> str:
+    """``"float"`` for float32, ``"double"`` for float64; ``TypeError`` for any other dtype."""
+    try:
+        return ELEMENT_TYPES[np.dtype(dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(f"the kernels run on float32 or float64 arrays; got dtype {dtype}") from None
+
+
+def _check_code(code, valid, what: str) -> int:
+    if code not in valid:
+        raise ValueError(f"unknown {what} code {code}")
+    return int(code)
+
+
+class KernelLauncher:
+    """The kernel interface of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`, as kernel launches.
+
+    A subclass sets ``xp``, its array module, and implements ``_launch(kernel, dtype, work, args)``,
+    which runs ``kernel<T>`` (``T`` from ``dtype``) over ``work`` items (elements or columns) with
+    ``args``: arrays, passed as pointers, and NumPy scalars typed as the kernel's parameters.
+    """
+
+    def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+        raise NotImplementedError
+
+    def _run(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+        if work > 0:
+            self._launch(kernel, dtype, work, args)
+
+    def _written(self, array, name: str, dtype=None) -> np.dtype:
+        """Check an array the kernel writes; return its dtype, the launch's element type."""
+        if not isinstance(array, self.xp.ndarray):
+            raise TypeError(
+                f"{name} must be a {self.xp.__name__} array (it is written in place); got {type(array).__name__}"
+            )
+        element_type(array.dtype)
+        if dtype is not None and array.dtype != dtype:
+            raise TypeError(f"{name} must have dtype {dtype} like the other written arrays; got {array.dtype}")
+        if not array.flags.c_contiguous:
+            raise ValueError(f"{name} must be C-contiguous (it is written in place); got strides {array.strides}")
+        return array.dtype
+
+    def _read(self, array, name: str, dtype: np.dtype, shape=None, size=None):
+        """A read-only argument as a C-contiguous array of ``dtype``, its shape or size checked."""
+        array = self.xp.asarray(array, dtype=dtype, order="C")
+        if shape is not None and array.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+        if size is not None and array.size != size:
+            raise ValueError(f"{name} must hold {size} value(s); got shape {array.shape}")
+        return array
+
+    @staticmethod
+    def _same_shape(array, name: str, shape):
+        if array.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+
+    @staticmethod
+    def _matrix(array, name: str, min_rows: int = 0) -> tuple[int, int]:
+        if array.ndim != 2 or array.shape[0] < min_rows:
+            raise ValueError(
+                f"{name} must be a (rows, m) matrix with at least {min_rows} row(s); got shape {array.shape}"
+            )
+        return array.shape
+
+    def activation_forward(self, Z, A, activation: int, alpha: float):
+        """A = g(Z). A may be Z."""
+        code = _check_code(activation, _ACTIVATIONS, "activation")
+        dtype = self._written(A, "A")
+        Z = self._read(Z, "Z", dtype, shape=A.shape)
+        self._run("activation_forward", dtype, A.size, (Z, A, np.int64(A.size), np.int32(code), dtype.type(alpha)))
+        return A
+
+    def bias_activation_forward(self, Z, b, A, activation: int, alpha: float):
+        """Z += b (b is (rows, 1), broadcast over the m columns), then A = g(Z). A may be Z."""
+        code = _check_code(activation, _ACTIVATIONS, "activation")
+        dtype = self._written(Z, "Z")
+        self._written(A, "A", dtype)
+        rows, m = self._matrix(Z, "Z")
+        self._same_shape(A, "A", Z.shape)
+        b = self._read(b, "b", dtype, shape=(rows, 1))
+        args = (Z, b, A, np.int64(rows), np.int64(m), np.int32(code), dtype.type(alpha))
+        self._run("bias_activation_forward", dtype, Z.size, args)
+        return A
+
+    def activation_backward_from_a(self, dA, A, dZ, activation: int, alpha: float):
+        """dZ = dA * g'(Z), with g' written through the layer's output A = g(Z). dZ may be dA."""
+        code = _check_code(activation, _ACTIVATIONS, "activation")
+        dtype = self._written(dZ, "dZ")
+        dA = self._read(dA, "dA", dtype, shape=dZ.shape)
+        A = self._read(A, "A", dtype, shape=dZ.shape)
+        args = (dA, A, dZ, np.int64(dZ.size), np.int32(code), dtype.type(alpha))
+        self._run("activation_backward_from_a", dtype, dZ.size, args)
+        return dZ
+
+    def activation_backward_from_z(self, dA, Z, dZ, activation: int, alpha: float):
+        """dZ = dA * g'(Z) from the pre-activation Z. dZ may be dA."""
+        code = _check_code(activation, _ACTIVATIONS, "activation")
+        dtype = self._written(dZ, "dZ")
+        dA = self._read(dA, "dA", dtype, shape=dZ.shape)
+        Z = self._read(Z, "Z", dtype, shape=dZ.shape)
+        args = (dA, Z, dZ, np.int64(dZ.size), np.int32(code), dtype.type(alpha))
+        self._run("activation_backward_from_z", dtype, dZ.size, args)
+        return dZ
+
+    def bias_softmax(self, Z, b, A):
+        """Z += b, then A[:, j] = exp(Z[:, j] - max Z[:, j]) / Σ_i exp(Z[i, j] - max Z[:, j])."""
+        dtype = self._written(Z, "Z")
+        self._written(A, "A", dtype)
+        rows, m = self._matrix(Z, "Z", min_rows=1)
+        self._same_shape(A, "A", Z.shape)
+        b = self._read(b, "b", dtype, shape=(rows, 1))
+        self._run("bias_softmax", dtype, m, (Z, b, A, np.int64(rows), np.int64(m)))
+        return A
+
+    def output_gradient(self, A, Y, dZ):
+        """dZ[L] = A[L] - Y."""
+        dtype = self._written(dZ, "dZ")
+        A = self._read(A, "A", dtype, shape=dZ.shape)
+        Y = self._read(Y, "Y", dtype, shape=dZ.shape)
+        self._run("output_gradient", dtype, dZ.size, (A, Y, dZ, np.int64(dZ.size)))
+        return dZ
+
+    def loss_terms(self, Z, A, Y, loss: int, out):
+        """Per-example loss into ``out`` (1, m): cross-entropies read the logits Z, squared error
+        reads the outputs A (the array a loss does not read may be None)."""
+        code = _check_code(loss, _LOSSES, "loss")
+        dtype = self._written(out, "out")
+        scores, name = (A, "A") if code == SQUARED_ERROR else (Z, "Z")
+        scores = self._read(scores, name, dtype)
+        rows, m = self._matrix(scores, name, min_rows=1)
+        Y = self._read(Y, "Y", dtype, shape=scores.shape)
+        self._same_shape(out, "out", (1, m))
+        self._run("loss_terms", dtype, m, (scores, Y, out, np.int64(rows), np.int64(m), np.int32(code)))
+        return out
+
+    def accumulate_cost(self, batch_sum, scale: float, epoch_cost, running):
+        """epoch_cost += scale · batch_sum; running += scale · batch_sum (single values, in place)."""
+        dtype = self._written(epoch_cost, "epoch_cost")
+        self._written(running, "running", dtype)
+        for array, name in ((epoch_cost, "epoch_cost"), (running, "running")):
+            if array.size != 1:
+                raise ValueError(f"{name} must hold one value; got shape {array.shape}")
+        batch_sum = self._read(batch_sum, "batch_sum", dtype, size=1)
+        self._run("accumulate_cost", dtype, 1, (batch_sum, dtype.type(scale), epoch_cost, running))
+
+    def sgd_update(self, params, grads, learning_rate: float, guard):
+        """params -= learning_rate · grads over the flat buffers, unless ``guard`` is not finite."""
+        dtype = self._written(params, "params")
+        grads = self._read(grads, "grads", dtype, shape=params.shape)
+        guard = self._read(guard, "guard", dtype, size=1)
+        args = (params, grads, dtype.type(learning_rate), guard, np.int64(params.size))
+        self._run("sgd_update", dtype, params.size, args)
+        return params
+
+
+def _compile_source(label: str, code: str, kernels: tuple[str, ...], options: tuple[str, ...]) -> dict:
+    """Compile ``code`` with NVRTC for the current device; ``{(kernel, dtype): RawKernel}``."""
+    import cupy
+
+    expressions = {(kernel, dtype): f"{kernel}<{name}>" for kernel in kernels for dtype, name in ELEMENT_TYPES.items()}
+    module = cupy.RawModule(code=code, options=options, name_expressions=list(expressions.values()))
+    try:
+        return {key: module.get_function(expression) for key, expression in expressions.items()}
+    except Exception as exc:
+        log = exc.get_message() if hasattr(exc, "get_message") else repr(exc)
+        raise KernelCompileError(
+            f"{label} ({', '.join(kernels)}) failed to compile with options {' '.join(options)}:\n{log}"
+        ) from exc
+
+
+@functools.cache
+def _compiled_file(device_id: int, filename: str) -> dict:
+    """The kernels of one ``.cu`` file, compiled for GPU ``device_id`` (the current device)."""
+    source_dir = kernel_source_dir()
+    code = (source_dir / filename).read_text()
+    return _compile_source(f"kernels/{filename}", code, KERNEL_FILES[filename], compile_options(source_dir))
+
+
+class CupyKernels(KernelLauncher):
+    """The kernel interface on CuPy arrays of the current GPU, by our CUDA kernels.
+
+    Construct it inside ``with cupy.cuda.Device(index):``; it compiles every kernel file for that
+    device (raising :class:`KernelCompileError` on failure) and launches there. Launches use blocks
+    of 256 threads and at most 32 blocks per SM: the kernels' grid-stride loops cover the rest.
+    """
+
+    def __init__(self):
+        import cupy
+
+        self.xp = cupy
+        device = cupy.cuda.Device()
+        self.device_id = device.id
+        self._max_blocks = BLOCKS_PER_SM * device.attributes["MultiProcessorCount"]
+        self._functions = {}
+        for filename in KERNEL_FILES:
+            self._functions.update(_compiled_file(device.id, filename))
+
+    def __repr__(self):
+        return f"<CupyKernels on cuda:{self.device_id}>"
+
+    def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+        blocks = min(-(-work // BLOCK_SIZE), self._max_blocks)
+        self._functions[(kernel, dtype)]((blocks,), (BLOCK_SIZE,), args)
+
+
+def compile_all(dtypes=("float32", "float64")) -> list[tuple[str, bool, str]]:
+    """Compile every kernel on the current GPU: ``(name, ok, message)`` for each kernel and dtype,
+    e.g. ``("sgd_update<float>", True, "")``; a failure's message holds the compiler log."""
+    import cupy
+
+    device_id = cupy.cuda.Device().id
+    wanted = [np.dtype(dtype) for dtype in dtypes]
+    for dtype in wanted:
+        element_type(dtype)
+    report = []
+    for filename, kernels in KERNEL_FILES.items():
+        try:
+            _compiled_file(device_id, filename)
+        except KernelCompileError as exc:
+            ok, message = False, str(exc)
+        else:
+            ok, message = True, ""
+        report.extend((f"{kernel}<{ELEMENT_TYPES[dtype]}>", ok, message) for kernel in kernels for dtype in wanted)
+    return report

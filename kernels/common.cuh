@@ -1,0 +1,17 @@
+// Launch geometry shared by the kernels: every kernel walks its index space with a grid-stride
+// loop, so any grid covers any n (the host harness runs them with a deliberately tiny grid).
+#pragma once
+
+namespace deepnet {
+
+// The first index this thread handles.
+__device__ inline long long grid_start() {
+    return static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+
+// The distance from one of this thread's indices to its next: the number of threads in the grid.
+__device__ inline long long grid_stride() {
+    return static_cast<long long>(blockDim.x) * gridDim.x;
+}
+
+}  // namespace deepnet

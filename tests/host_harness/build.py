@@ -1,0 +1,104 @@
+"""Build the host harness: the kernel sources in ``kernels/`` compiled by g++ into a shared library.
+
+One translation unit includes ``shim.h``, then every ``kernels/*.cu`` file unchanged, then an
+``extern "C"`` wrapper per kernel and element type (``sgd_update_float``, ...) that runs the kernel
+through the shim's launcher. The library is cached under the temp folder (or
+``$DEEPNET_HOST_HARNESS_CACHE``) by a hash of everything that goes into it, so a test session
+compiles it at most once and a changed kernel is always rebuilt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from deepnet_gpu.kernels import kernel_source_dir
+
+from .signatures import ELEMENT_TYPES, KERNEL_SIGNATURES, parameter_types
+
+SHIM = Path(__file__).resolve().parent / "shim.h"
+COMPILER_FLAGS = ("-O2", "-shared", "-fPIC", "-std=c++17", "-ffp-contract=off", "-Wall", "-Wextra")
+
+_CTYPES = {
+    "float": ctypes.c_float,
+    "double": ctypes.c_double,
+    "int": ctypes.c_int,
+    "long long": ctypes.c_longlong,
+}
+
+
+def compiler() -> str | None:
+    """The C++ compiler to use (``$CXX`` or g++), or None if it is not installed."""
+    return shutil.which(os.environ.get("CXX", "g++"))
+
+
+def wrapper_name(kernel: str, element_type: str) -> str:
+    return f"{kernel}_{element_type}"
+
+
+def translation_unit(source_dir: Path) -> str:
+    """The C++ source of the harness library."""
+    lines = [f'#include "{SHIM}"']
+    lines += [f'#include "{path}"' for path in sorted(source_dir.glob("*.cu"))]
+    for kernel in KERNEL_SIGNATURES:
+        for element_type in ELEMENT_TYPES:
+            types = parameter_types(kernel, element_type)
+            parameters = ", ".join(f"{ctype} a{index}" for index, ctype in enumerate(types))
+            arguments = ", ".join(f"a{index}" for index in range(len(types)))
+            lines += [
+                f'extern "C" void {wrapper_name(kernel, element_type)}({parameters}) {{',
+                f"    launch([&] {{ {kernel}<{element_type}>({arguments}); }});",
+                "}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _ctype(parameter: str):
+    return ctypes.c_void_p if parameter.endswith("*") else _CTYPES[parameter]
+
+
+def build_library() -> Path:
+    """Compile the harness library (or find it in the cache) and return its path."""
+    cxx = compiler()
+    if cxx is None:
+        raise RuntimeError("the host harness needs a C++ compiler: install g++ or set $CXX")
+    source_dir = kernel_source_dir()
+    source = translation_unit(source_dir)
+    digest = hashlib.sha256()
+    for part in (source, SHIM.read_text(), " ".join(COMPILER_FLAGS), cxx):
+        digest.update(part.encode())
+    for path in sorted(source_dir.glob("*.cu*")):
+        digest.update(path.read_bytes())
+    cache = Path(os.environ.get("DEEPNET_HOST_HARNESS_CACHE", Path(tempfile.gettempdir()) / "deepnet_host_harness"))
+    library = cache / f"kernels-{digest.hexdigest()[:20]}.so"
+    if library.exists():
+        return library
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as work:
+        unit = Path(work) / "harness.cpp"
+        unit.write_text(source)
+        built = Path(work) / library.name
+        command = [cxx, *COMPILER_FLAGS, f"-I{source_dir}", str(unit), "-o", str(built)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"the host harness failed to compile:\n{' '.join(command)}\n{result.stderr}")
+        os.replace(built, library)
+    return library
+
+
+@functools.lru_cache(maxsize=1)
+def load_library() -> ctypes.CDLL:
+    """The harness library, loaded once per process, with a ctypes prototype for every wrapper."""
+    library = ctypes.CDLL(str(build_library()))
+    for kernel in KERNEL_SIGNATURES:
+        for element_type in ELEMENT_TYPES:
+            function = getattr(library, wrapper_name(kernel, element_type))
+            function.argtypes = [_ctype(parameter) for parameter in parameter_types(kernel, element_type)]
+            function.restype = None
+    return library

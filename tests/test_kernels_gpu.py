@@ -1,0 +1,93 @@
+"""Our CUDA kernels through CuPy against their NumPy twins, on a real GPU.
+
+Every case of ``tests/kernel_cases.py`` (random data of each shape and edge values, float32 and
+float64, every activation and loss code, with and without aliasing) runs on the same host data
+on both sides. CuPy compiles with ``-ftz=true``, so float32 results below the smallest normal
+number may be zero on the device: the comparison's absolute tolerance is that number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deepnet_gpu.backend import cuda_status
+from deepnet_gpu.numpy_kernels import RELU, SIGMOID, TANH, NumpyKernels
+from tests.kernel_cases import ALL_CASES
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not cuda_status().usable, reason=f"no usable GPU: {cuda_status().reason}"),
+]
+
+
+@pytest.fixture(scope="module")
+def cupy():
+    import cupy
+
+    with cupy.cuda.Device(0):
+        yield cupy
+
+
+@pytest.fixture(scope="module")
+def gpu_kernels(cupy):
+    from deepnet_gpu.kernels import CupyKernels
+
+    return CupyKernels()
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_cupy_kernel_matches_its_numpy_twin(cupy, gpu_kernels, case):
+    case.build().check(gpu_kernels, cupy.asarray, cupy.asnumpy)
+
+
+def test_every_kernel_compiles_for_both_dtypes(cupy):
+    from deepnet_gpu.kernels import KERNEL_FILES, compile_all
+
+    report = compile_all()
+    assert [(name, ok, message) for name, ok, message in report if not ok] == []
+    expected = {
+        f"{kernel}<{t}>" for kernels in KERNEL_FILES.values() for kernel in kernels for t in ("float", "double")
+    }
+    assert {name for name, _, _ in report} == expected
+    assert {name for name, _, _ in compile_all(dtypes=("float32",))} == {
+        name for name in expected if name.endswith("<float>")
+    }
+
+
+def test_a_compile_failure_names_the_source_and_shows_the_log(cupy):
+    from deepnet_gpu.kernels import COMPILE_OPTIONS, KernelCompileError, _compile_source
+
+    code = "template <typename T> __global__ void broken(T* x) { x[0] = not_declared_anywhere; }"
+    with pytest.raises(KernelCompileError, match=r"(?s)kernels/broken\.cu \(broken\).*not_declared_anywhere"):
+        _compile_source("kernels/broken.cu", code, ("broken",), COMPILE_OPTIONS)
+
+
+def test_a_launch_larger_than_the_grid_is_covered_by_the_grid_stride_loop(cupy, gpu_kernels):
+    sm_count = cupy.cuda.Device().attributes["MultiProcessorCount"]
+    n = 32 * sm_count * 256 * 2 + 3
+    Z = np.random.default_rng(0).normal(size=(1, n)).astype(np.float32)
+    A = cupy.empty_like(cupy.asarray(Z))
+    gpu_kernels.activation_forward(cupy.asarray(Z), A, RELU, 0.0)
+    np.testing.assert_array_equal(cupy.asnumpy(A), np.maximum(Z, 0))
+
+
+def test_views_are_read_through_contiguous_copies(cupy, gpu_kernels):
+    host = np.random.default_rng(1).normal(size=(209, 20))
+    Z = cupy.asarray(host).T
+    dZ = cupy.empty((20, 209))
+    gpu_kernels.activation_backward_from_z(Z, Z, dZ, TANH, 0.0)
+    expected = NumpyKernels().activation_backward_from_z(host.T, host.T, np.empty((20, 209)), TANH, 0.0)
+    np.testing.assert_allclose(
+        cupy.asnumpy(dZ), expected, rtol=1e-12, atol=8 * np.finfo(np.float64).eps * np.abs(host).max()
+    )
+
+
+def test_written_arrays_must_be_contiguous_device_arrays(cupy, gpu_kernels):
+    Z = cupy.ones((3, 4), dtype=cupy.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        gpu_kernels.activation_forward(Z, cupy.ones((4, 3), dtype=cupy.float32).T, SIGMOID, 0.0)
+    with pytest.raises(TypeError, match="cupy array"):
+        gpu_kernels.activation_forward(Z, np.ones((3, 4), dtype=np.float32), SIGMOID, 0.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        gpu_kernels.activation_forward(Z, cupy.ones((3, 4), dtype=cupy.float16), SIGMOID, 0.0)

@@ -1,0 +1,227 @@
+"""The CUDA kernel sources, compiled for the host by the harness, against their NumPy twins; and
+the twins themselves against independent float64 formulas.
+
+Every kernel runs on a 3 × 4 grid, so the grid-stride loops go round many times.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from deepnet_gpu.numpy_kernels import (
+    BINARY_CROSS_ENTROPY,
+    CATEGORICAL_CROSS_ENTROPY,
+    LEAKY_RELU,
+    LINEAR,
+    RELU,
+    SIGMOID,
+    SQUARED_ERROR,
+    TANH,
+)
+from tests.host_harness import HostKernels, host_kernels_available
+from tests.kernel_cases import ALL_CASES, TWINS, edge_values
+
+needs_harness = pytest.mark.skipif(not host_kernels_available(), reason="the host harness needs g++ (or $CXX)")
+
+
+@pytest.fixture(scope="module")
+def host_kernels():
+    return HostKernels()
+
+
+@needs_harness
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_kernel_matches_its_numpy_twin(host_kernels, case):
+    case.build().check(host_kernels)
+
+
+@needs_harness
+@pytest.mark.parametrize("guard", [np.nan, np.inf, -np.inf])
+def test_sgd_update_leaves_params_alone_when_the_cost_is_not_finite(host_kernels, guard):
+    params = np.arange(12, dtype=np.float32)
+    before = params.copy()
+    host_kernels.sgd_update(params, np.ones_like(params), 0.5, np.array(guard, np.float32))
+    np.testing.assert_array_equal(params, before)
+
+
+@needs_harness
+@pytest.mark.parametrize("guard", [np.float64(2.0), 2.0, np.array([[2.0]])])
+def test_sgd_update_steps_when_the_cost_is_finite(host_kernels, guard):
+    params = np.arange(1000, dtype=np.float32)
+    grads = np.linspace(-1, 1, 1000, dtype=np.float32)
+    host_kernels.sgd_update(params, grads, 0.5, guard)
+    np.testing.assert_array_equal(params, np.arange(1000, dtype=np.float32) - np.float32(0.5) * grads)
+
+
+@needs_harness
+def test_accumulate_cost_adds_once_whatever_the_grid(host_kernels):
+    epoch_cost, running = np.array(1.0), np.array(10.0)
+    host_kernels.accumulate_cost(np.array(4.0), 0.25, epoch_cost, running)
+    assert (float(epoch_cost), float(running)) == (2.0, 11.0)
+
+
+@needs_harness
+def test_views_are_read_through_contiguous_copies(host_kernels):
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(209, 20)).astype(np.float32).T
+    b = rng.normal(size=(20, 3)).astype(np.float32)[:, 1:2]
+    expected = TWINS.bias_activation_forward(np.ascontiguousarray(Z), b, np.empty(Z.shape, np.float32), TANH, 0.0)
+    A = np.empty(Z.shape, np.float32)
+    host_kernels.activation_forward(Z + b, A, TANH, 0.0)
+    np.testing.assert_allclose(A, expected, rtol=1e-6)
+    dZ = np.empty(Z.shape, np.float32)
+    host_kernels.activation_backward_from_z(Z, Z, dZ, SIGMOID, 0.0)
+    expected = TWINS.activation_backward_from_z(Z, Z, np.empty_like(dZ), SIGMOID, 0.0)
+    np.testing.assert_allclose(dZ, expected, rtol=1e-6, atol=8 * np.finfo(np.float32).eps * np.abs(Z).max())
+
+
+@needs_harness
+def test_read_only_arguments_of_another_dtype_are_converted(host_kernels):
+    A = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    Y = np.eye(3, 4)
+    dZ = np.empty_like(A)
+    host_kernels.output_gradient(A, Y, dZ)
+    np.testing.assert_array_equal(dZ, A - Y.astype(np.float32))
+
+
+@needs_harness
+def test_loss_terms_may_omit_the_array_a_loss_does_not_read(host_kernels):
+    Z = np.linspace(-3, 3, 12).reshape(3, 4)
+    Y = np.eye(3, 4)
+    for loss, Z_arg, A_arg in (
+        (SQUARED_ERROR, None, Z),
+        (BINARY_CROSS_ENTROPY, Z, None),
+        (CATEGORICAL_CROSS_ENTROPY, Z, None),
+    ):
+        out, expected = np.empty((1, 4)), np.empty((1, 4))
+        host_kernels.loss_terms(Z_arg, A_arg, Y, loss, out)
+        TWINS.loss_terms(Z_arg, A_arg, Y, loss, expected)
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+
+
+@needs_harness
+def test_empty_arrays_launch_nothing(host_kernels):
+    Z = np.empty((0, 5))
+    assert host_kernels.activation_forward(Z, Z, RELU, 0.0) is Z
+    no_examples = np.empty((3, 0))
+    assert host_kernels.loss_terms(no_examples, None, no_examples, BINARY_CROSS_ENTROPY, np.empty((1, 0))).size == 0
+    assert host_kernels.sgd_update(np.empty(0), np.empty(0), 0.1, 1.0).size == 0
+
+
+def ones(*shape, dtype=np.float64):
+    return np.ones(shape, dtype)
+
+
+BAD_CALLS = {
+    "strided output": (lambda k: k.activation_forward(ones(2, 3), ones(3, 2).T, RELU, 0), ValueError, "C-contiguous"),
+    "int output": (
+        lambda k: k.activation_forward(ones(2, 3), ones(2, 3, dtype=np.int32), RELU, 0),
+        TypeError,
+        "float32",
+    ),
+    "half output": (
+        lambda k: k.activation_forward(ones(2, 3), ones(2, 3, dtype=np.float16), RELU, 0),
+        TypeError,
+        "float32",
+    ),
+    "list output": (lambda k: k.activation_forward(ones(2, 3), [[1.0] * 3] * 2, RELU, 0), TypeError, "numpy array"),
+    "shapes differ": (lambda k: k.activation_forward(ones(2, 3), ones(3, 2), RELU, 0), ValueError, "shape"),
+    "unknown activation": (
+        lambda k: k.activation_forward(ones(2, 3), ones(2, 3), 7, 0),
+        ValueError,
+        "activation code 7",
+    ),
+    "dtypes differ": (
+        lambda k: k.bias_activation_forward(ones(2, 3), ones(2, 1), ones(2, 3, dtype=np.float32), RELU, 0),
+        TypeError,
+        "dtype float64",
+    ),
+    "flat bias": (lambda k: k.bias_activation_forward(ones(2, 3), ones(2), ones(2, 3), RELU, 0), ValueError, "(2, 1)"),
+    "bias rows": (lambda k: k.bias_softmax(ones(2, 3), ones(3, 1), ones(2, 3)), ValueError, "(2, 1)"),
+    "softmax of nothing": (lambda k: k.bias_softmax(ones(0, 3), ones(0, 1), ones(0, 3)), ValueError, "at least 1 row"),
+    "unknown loss": (lambda k: k.loss_terms(ones(2, 3), None, ones(2, 3), 5, ones(1, 3)), ValueError, "loss code 5"),
+    "flat out": (lambda k: k.loss_terms(ones(2, 3), None, ones(2, 3), 0, ones(3)), ValueError, "(1, 3)"),
+    "two guards": (lambda k: k.sgd_update(ones(4), ones(4), 0.1, ones(2)), ValueError, "1 value"),
+    "two costs": (lambda k: k.accumulate_cost(ones(), 0.5, ones(2), ones()), ValueError, "one value"),
+}
+
+
+@needs_harness
+@pytest.mark.parametrize("call, error, match", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_arguments_are_refused_before_any_launch(host_kernels, call, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        call(host_kernels)
+
+
+SIGMOID_POINTS = np.array([-745.0, -100.0, -30.0, -5.0, -1e-8, 0.0, 1e-8, 0.5, 5.0, 30.0, 100.0, 745.0])
+
+
+def test_the_sigmoid_twin_matches_the_textbook_formula():
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-SIGMOID_POINTS))
+    actual = TWINS.activation_forward(SIGMOID_POINTS, np.empty(12), SIGMOID, 0.0)
+    np.testing.assert_allclose(actual, expected, rtol=1e-14, atol=np.finfo(np.float64).tiny)
+
+
+@pytest.mark.parametrize("code", [SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR])
+def test_the_slope_twins_match_central_differences_of_the_forward_twin(code):
+    z = np.array([-3.0, -0.7, -1e-3, 1e-3, 0.4, 2.5]).reshape(2, 3)
+    step = 1e-6
+    forward = lambda values: TWINS.activation_forward(values, np.empty_like(values), code, 0.1)  # noqa: E731
+    numeric = (forward(z + step) - forward(z - step)) / (2 * step)
+    dA = np.linspace(0.5, 2.0, 6).reshape(2, 3)
+    np.testing.assert_allclose(
+        TWINS.activation_backward_from_z(dA, z, np.empty_like(z), code, 0.1), dA * numeric, rtol=1e-8
+    )
+    A = forward(z)
+    np.testing.assert_allclose(
+        TWINS.activation_backward_from_a(dA, A, np.empty_like(z), code, 0.1), dA * numeric, rtol=1e-8
+    )
+
+
+def test_the_softmax_and_loss_twins_match_textbook_formulas():
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(4, 6)) * 3
+    b = rng.normal(size=(4, 1))
+    Y = np.eye(4, 6)
+    logits = Z + b
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=0)
+    np.testing.assert_allclose(TWINS.bias_softmax(Z.copy(), b, np.empty_like(Z)), softmax, rtol=1e-13)
+    out = np.empty((1, 6))
+    np.testing.assert_allclose(
+        TWINS.loss_terms(logits, softmax, Y, CATEGORICAL_CROSS_ENTROPY, out),
+        -(Y * np.log(softmax)).sum(axis=0, keepdims=True),
+        rtol=1e-12,
+    )
+    a = 1 / (1 + np.exp(-Z))
+    bce = -(Y * np.log(a) + (1 - Y) * np.log(1 - a)).sum(axis=0, keepdims=True)
+    np.testing.assert_allclose(TWINS.loss_terms(Z, a, Y, BINARY_CROSS_ENTROPY, out), bce, rtol=1e-12)
+    np.testing.assert_allclose(
+        TWINS.loss_terms(Z, a, Y, SQUARED_ERROR, out), 0.5 * ((a - Y) ** 2).sum(axis=0, keepdims=True), rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_softmax_and_losses_never_overflow_up_to_1e4(dtype):
+    Z = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4], [1e4, 3.0, -1.0, -1e4, 1e4]], dtype=dtype)
+    Y = np.array([[0, 1, 0, 1, 1], [1, 0, 1, 0, 0]], dtype=dtype)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        warnings.simplefilter("error")
+        A = TWINS.activation_forward(Z, np.empty_like(Z), SIGMOID, 0.0)
+        S = TWINS.bias_softmax(Z.copy(), np.zeros((2, 1), dtype), np.empty_like(Z))
+        losses = [
+            TWINS.loss_terms(Z, S, Y, loss, np.empty((1, 5), dtype))
+            for loss in (BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY)
+        ]
+    assert np.all((A >= 0) & (A <= 1)) and A[0, 0] == 0 and A[0, 4] == 1
+    np.testing.assert_allclose(S.sum(axis=0), 1, rtol=1e-6)
+    assert all(np.all(np.isfinite(loss)) and np.all(loss >= 0) for loss in losses)
+
+
+def test_edge_values_cover_the_kinks_and_both_infinities():
+    values = edge_values(np.float32)
+    assert 0.0 in values and np.isinf(values).sum() == 2 and np.isnan(values).sum() == 1
