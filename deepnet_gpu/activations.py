@@ -50,7 +50,7 @@ class Softmax:
     name: str = "softmax"
 
     def forward(self, ops, Z, b, A):
-        """Z += b; A[:, j] = softmax(Z[:, j]). ``A`` must not be ``Z``."""
+        """Z += b; A[:, j] = softmax(Z[:, j]). ``A`` may be ``Z``."""
         return ops.bias_softmax(Z, b, A)
 
 

@@ -59,6 +59,8 @@ class NumpyKernels:
 
     def bias_activation_forward(self, Z, b, A, activation: int, alpha: float):
         """Z += b (b broadcast over the m columns), then A = g(Z); A may be Z."""
+        if activation not in (LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH):
+            raise ValueError(f"unknown activation code {activation}")
         Z += b
         return self.activation_forward(Z, A, activation, alpha)
 
