@@ -13,6 +13,8 @@ cross-entropy, 2 squared error.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH = range(5)
@@ -31,7 +33,22 @@ def _sigmoid(Z, out):
 
 
 class NumpyKernels:
-    """The host implementation of the kernel interface that :class:`~deepnet_gpu.kernels.CupyKernels` implements on a GPU."""
+    """The host implementation of the kernel interface that :class:`~deepnet_gpu.kernels.CupyKernels` implements on a GPU.
+
+    Where NumPy needs an intermediate array (the update's lr·dθ, a slope g'), it goes into a
+    scratch buffer kept per thread and reused, so that a training step allocates nothing.
+    """
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def _scratch(self, like):
+        """An uninitialised array shaped and typed like ``like``, reused from call to call (per thread)."""
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None or buffer.dtype != like.dtype or buffer.size < like.size:
+            buffer = np.empty(like.size, like.dtype)
+            self._local.buffer = buffer
+        return buffer[:like.size].reshape(like.shape)
 
     def activation_forward(self, Z, A, activation: int, alpha: float):
         """A = g(Z)."""
@@ -77,13 +94,16 @@ class NumpyKernels:
         elif activation == RELU:
             np.multiply(dA, A > 0, out=dZ)
         elif activation == LEAKY_RELU:
-            np.multiply(dA, np.where(A > 0, dtype(1), dtype(alpha)), out=dZ)
+            slope = self._scratch(A)
+            slope.fill(alpha)
+            np.copyto(slope, dtype(1), where=A > 0)
+            np.multiply(dA, slope, out=dZ)
         elif activation == SIGMOID:
-            slope = np.subtract(dtype(1), A)
+            slope = np.subtract(dtype(1), A, out=self._scratch(A))
             slope *= A
             np.multiply(dA, slope, out=dZ)
         elif activation == TANH:
-            slope = np.multiply(A, A)
+            slope = np.multiply(A, A, out=self._scratch(A))
             np.subtract(dtype(1), slope, out=slope)
             np.multiply(dA, slope, out=dZ)
         else:
@@ -145,5 +165,5 @@ class NumpyKernels:
     def sgd_update(self, params, grads, learning_rate: float, guard):
         """params -= learning_rate · grads over the flat buffers, unless ``guard`` is not finite."""
         if np.isfinite(guard):
-            params -= params.dtype.type(learning_rate) * grads
+            params -= np.multiply(grads, params.dtype.type(learning_rate), out=self._scratch(grads))
         return params
