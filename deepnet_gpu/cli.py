@@ -1,9 +1,8 @@
-"""The ``deepnet`` command (also ``python -m deepnet_gpu``): ``deepnet train`` and ``deepnet info``.
+"""The ``deepnet`` command (also ``python -m deepnet_gpu``): ``deepnet train``, ``deepnet info`` and ``deepnet bench``.
 
 Subcommands live in :data:`COMMANDS`; :func:`register_command` adds one with a function that
 adds its arguments to its subparser and a function that runs it from the parsed arguments and
-returns the exit status; a new command (``deepnet bench``) is one more ``register_command`` call
-beside those at the bottom of this file. Bad arguments exit with status 2 and argparse's usage message; errors
+returns the exit status (the calls are at the bottom of this file). Bad arguments exit with status 2 and argparse's usage message; errors
 the library raises about the data, the device or the settings print one line
 ``deepnet <command>: error: ...`` and exit with status 2; a diverged training exits with 1.
 """
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backend, datasets, info
+from . import backend, benchmark, datasets, info
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .errors import TrainingDivergedError
 from .initializers import INITIALIZERS
@@ -339,3 +338,5 @@ def run_info(args) -> int:
 register_command("train", "train a network (default: on the embedded breast-cancer dataset)", add_train_arguments, run_train)
 register_command("info", "report NumPy/BLAS, the CPU, CuPy, the GPUs and whether our CUDA kernels compile",
                  add_info_arguments, run_info)
+register_command("bench", "benchmark the CPU and GPU paths against PyTorch and the hardware's measured ceilings",
+                 benchmark.add_arguments, benchmark.run)
