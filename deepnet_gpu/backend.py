@@ -233,8 +233,15 @@ def get_backend(device="auto", *, tf32: bool = False) -> Backend:
     if name == "auto":
         status = cuda_status()
         if status.usable:
+            from .kernels import KernelCompileError
+
+            try:
+                chosen = _cached_cuda_backend(0, bool(tf32))
+            except KernelCompileError as exc:
+                log.warning("device='auto' fell back to the CPU: our CUDA kernels do not compile on cuda:0: %s", exc)
+                return _CPU
             log.info("device='auto' resolved to cuda:0 (%s)", status.reason)
-            return _cached_cuda_backend(0, bool(tf32))
+            return chosen
         level = logging.WARNING if status.cupy_version else logging.INFO
         log.log(level, "device='auto' fell back to the CPU: %s", status.reason)
         return _CPU
@@ -242,6 +249,16 @@ def get_backend(device="auto", *, tf32: bool = False) -> Backend:
     if match is None:
         raise ValueError(f"device must be one of {', '.join(DEVICE_NAMES)}; got {device!r}")
     return _cuda_backend(device, int(match.group(1) or 0), bool(tf32))
+
+
+def cupy_module():
+    """The ``cupy`` module when CUDA is usable (for queries that need no kernels); else DeviceUnavailableError."""
+    status = cuda_status()
+    if not status.usable:
+        raise DeviceUnavailableError(f"CUDA is unusable: {status.reason}. Fix: {status.fix}.")
+    import cupy
+
+    return cupy
 
 
 def describe_auto() -> str:

@@ -96,9 +96,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def _cupy():
-    """The cupy module, reached through the backend seam (only when CUDA is usable)."""
-    return backend.get_backend("cuda:0").xp
 
 
 def gpu_properties(device_count: int) -> list:
@@ -109,7 +106,7 @@ def gpu_properties(device_count: int) -> list:
     gpus = []
     for index in range(device_count):
         try:
-            cupy = backend.get_backend(f"cuda:{index}").xp
+            cupy = backend.cupy_module()
             props = cupy.cuda.runtime.getDeviceProperties(index)
             free, total = cupy.cuda.Device(index).mem_info
             name = props["name"]
@@ -134,7 +131,7 @@ def _cuda_version(number: int) -> str:
 def cuda_versions() -> dict:
     """The CUDA driver's and the runtime's versions as "major.minor", or ``{"error": ...}``."""
     try:
-        runtime = _cupy().cuda.runtime
+        runtime = backend.cupy_module().cuda.runtime
         return {"driver": _cuda_version(runtime.driverGetVersion()), "runtime": _cuda_version(runtime.runtimeGetVersion())}
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}

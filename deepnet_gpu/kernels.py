@@ -17,8 +17,9 @@ arrays through the same argument handling. Its rules:
   activation or loss codes raise ``ValueError``;
 * empty arrays launch nothing.
 
-Each ``.cu`` file is compiled by NVRTC once per process and device (CuPy also keeps the binary in
-its disk cache), for float and double, with FMA contraction off (``--fmad=false``) so that every
+Each ``.cu`` file is compiled by NVRTC once per process and device (CuPy 13 reads no disk-cached
+binary for modules built with ``name_expressions``, as ours are, so a new process compiles
+again), for float and double, with FMA contraction off (``--fmad=false``) so that every
 rounding step matches the NumPy twin's. CuPy itself adds ``-ftz=true``: float32 values below the
 smallest normal number (about 1.2e-38) are flushed to zero on the device.
 

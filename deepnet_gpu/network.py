@@ -8,6 +8,7 @@ activation (or take one each) and the output layer's activation fixes the loss (
 
 from __future__ import annotations
 
+import functools
 import numbers
 import zipfile
 from collections import OrderedDict
@@ -27,6 +28,22 @@ from .workspace import Workspace
 
 FORMAT_VERSION = 1
 _WORKSPACES_KEPT = 4
+
+
+def _on_device(method):
+    """Run ``method`` with the network's GPU as CuPy's current device (a no-op on the CPU).
+
+    CuPy launches kernels, cuBLAS calls and new arrays on the *current* device, not on the
+    device of the arrays passed in, so a network on ``cuda:1`` must make GPU 1 current for all
+    of its work.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.backend.device_scope():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class DeepNet:
@@ -188,6 +205,7 @@ class DeepNet:
         self.backend.xp.multiply(ws.batch_sum, 1.0 / X.shape[1], out=out)
         return out
 
+    @_on_device
     def fit(self, X, Y, *, learning_rate, epochs, batch_size=None, shuffle=True, print_every=0, validation_data=None):
         """Train by gradient descent; return the history {"cost": [...], "val_cost": [...]}.
 
@@ -216,11 +234,13 @@ class DeepNet:
             return train(self, X, Y, optimizer, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle),
                          print_every=print_every, validation=validation)
 
+    @_on_device
     def predict_proba(self, X):
         """A[L] for X (n0, m): probabilities for sigmoid and softmax, the outputs for linear; (n[L], m)."""
         _, _, AL = self._forward(self._inputs(X))
         return self._result(AL, X)
 
+    @_on_device
     def predict(self, X):
         """Labels: sigmoid, 1 where A[L] > 0.5 ((n[L], m), (1, m) for one output); softmax, the class index (1, m); linear, A[L]."""
         _, _, AL = self._forward(self._inputs(X))
@@ -233,6 +253,7 @@ class DeepNet:
             labels = AL
         return self._result(labels, X)
 
+    @_on_device
     def score(self, X, Y) -> float:
         """Accuracy (the fraction of labels right) for sigmoid and softmax; R² for a linear output."""
         X, Y = self._inputs(X, Y)
@@ -246,6 +267,7 @@ class DeepNet:
         total = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
         return 1.0 - residual / total if total > 0 else float(residual == 0)
 
+    @_on_device
     def cost(self, X, Y) -> float:
         """J, the mean loss over the m examples of X (n0, m) and Y."""
         X, Y = self._inputs(X, Y)
@@ -253,6 +275,7 @@ class DeepNet:
             out = self.backend.xp.zeros((), self.dtype)
         return float(self._cost_into(X, Y, out))
 
+    @_on_device
     def gradients(self, X, Y) -> dict:
         """{"dW1": ..., "db1": ...}: the gradient of the mean cost at X, Y, as NumPy arrays; no update."""
         X, Y = self._inputs(X, Y)

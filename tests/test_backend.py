@@ -77,3 +77,22 @@ def test_backend_of_rejects_what_is_not_an_array():
     assert backend.backend_of(np.zeros(2)) is get_backend("cpu")
     with pytest.raises(TypeError, match="expected a NumPy or CuPy array; got list"):
         backend.backend_of([1, 2])
+
+
+def test_auto_falls_back_when_our_kernels_do_not_compile(one_gpu, monkeypatch, caplog):
+    from deepnet_gpu.kernels import KernelCompileError
+
+    def broken(index, tf32=False):
+        raise KernelCompileError("kernels/forward.cu failed to compile: nvrtc not found")
+
+    monkeypatch.setattr(backend, "_cached_cuda_backend", broken)
+    with caplog.at_level(logging.WARNING, logger="deepnet_gpu"):
+        assert get_backend("auto").device == "cpu"
+    assert "kernels do not compile on cuda:0: kernels/forward.cu failed" in caplog.text
+    with pytest.raises(KernelCompileError):
+        get_backend("cuda")
+
+
+def test_cupy_module_refuses_without_a_usable_gpu(no_gpu):
+    with pytest.raises(DeviceUnavailableError, match="CUDA is unusable: no GPU is usable"):
+        backend.cupy_module()

@@ -81,7 +81,7 @@ def _fake_cupy():
 def test_report_with_a_usable_gpu(monkeypatch):
     status = CudaStatus(True, "1 GPU(s) found", "", cupy_version="13.6.0", device_count=1)
     monkeypatch.setattr(backend, "cuda_status", lambda: status)
-    monkeypatch.setattr(backend, "get_backend", lambda device: types.SimpleNamespace(xp=_fake_cupy()))
+    monkeypatch.setattr(backend, "cupy_module", _fake_cupy)
     kernels = types.ModuleType("deepnet_gpu.kernels")
     log = "\nkernel.cu(3): error: identifier undefined\n" + "x" * 500
     kernels.compile_all = lambda: [("bias_activation_forward<float>", True, ""), ("sgd_update<float>", False, log)]
@@ -100,10 +100,10 @@ def test_report_with_a_usable_gpu(monkeypatch):
 
 
 def test_gpu_query_failures_are_reported_not_raised(monkeypatch):
-    def broken(device):
+    def broken():
         raise RuntimeError("driver went away")
 
-    monkeypatch.setattr(backend, "get_backend", broken)
+    monkeypatch.setattr(backend, "cupy_module", broken)
     assert info.gpu_properties(1) == [{"index": 0, "error": "RuntimeError: driver went away"}]
     assert info.cuda_versions() == {"error": "RuntimeError: driver went away"}
     text = info.format({**info.collect(), "gpus": info.gpu_properties(1), "cuda_versions": info.cuda_versions()})
