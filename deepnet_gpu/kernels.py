@@ -188,22 +188,20 @@ class KernelLauncher:
 
     def activation_backward_from_a(self, dA, A, dZ, activation: int, alpha: float):
         """dZ = dA * g'(Z), with g' written through the layer's output A = g(Z). dZ may be dA."""
-        code = _check_code(activation, _ACTIVATIONS, "activation")
-        dtype = self._written(dZ, "dZ")
-        dA = self._read(dA, "dA", dtype, shape=dZ.shape)
-        A = self._read(A, "A", dtype, shape=dZ.shape)
-        args = (dA, A, dZ, np.int64(dZ.size), np.int32(code), dtype.type(alpha))
-        self._run("activation_backward_from_a", dtype, dZ.size, args)
-        return dZ
+        return self._activation_backward("activation_backward_from_a", dA, A, "A", dZ, activation, alpha)
 
     def activation_backward_from_z(self, dA, Z, dZ, activation: int, alpha: float):
         """dZ = dA * g'(Z) from the pre-activation Z. dZ may be dA."""
+        return self._activation_backward("activation_backward_from_z", dA, Z, "Z", dZ, activation, alpha)
+
+    def _activation_backward(self, kernel: str, dA, source, source_name: str, dZ, activation: int, alpha: float):
+        """Launch ``kernel``: dZ = dA * g'(Z), g' read from ``source`` (A or Z) of dZ's shape."""
         code = _check_code(activation, _ACTIVATIONS, "activation")
         dtype = self._written(dZ, "dZ")
         dA = self._read(dA, "dA", dtype, shape=dZ.shape)
-        Z = self._read(Z, "Z", dtype, shape=dZ.shape)
-        args = (dA, Z, dZ, np.int64(dZ.size), np.int32(code), dtype.type(alpha))
-        self._run("activation_backward_from_z", dtype, dZ.size, args)
+        source = self._read(source, source_name, dtype, shape=dZ.shape)
+        args = (dA, source, dZ, np.int64(dZ.size), np.int32(code), dtype.type(alpha))
+        self._run(kernel, dtype, dZ.size, args)
         return dZ
 
     def bias_softmax(self, Z, b, A):
