@@ -17,9 +17,11 @@ arrays through the same argument handling. Its rules:
   activation or loss codes raise ``ValueError``;
 * empty arrays launch nothing.
 
-Each ``.cu`` file is compiled by NVRTC once per process and device (CuPy 13 reads no disk-cached
-binary for modules built with ``name_expressions``, as ours are, so a new process compiles
-again), for float and double, with FMA contraction off (``--fmad=false``) so that every
+Each ``.cu`` file, with the ``extern "C"`` entry points of its kernels for float and double
+appended (:mod:`~deepnet_gpu.kernel_entry_points`), is compiled by NVRTC once per device and
+loaded once per process: CuPy keeps the binary in its disk cache (``~/.cupy/kernel_cache`` or
+``$CUPY_CACHE_DIR``), so a later process with the same sources, options, compiler and GPU
+architecture loads it without compiling. FMA contraction is off (``--fmad=false``) so that every
 rounding step matches the NumPy twin's. CuPy itself adds ``-ftz=true``: float32 values below the
 smallest normal number (about 1.2e-38) are flushed to zero on the device.
 
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .kernel_entry_points import ELEMENT_TYPES, KERNEL_FILES, entry_name, entry_points
 from .numpy_kernels import (
     BINARY_CROSS_ENTROPY,
     CATEGORICAL_CROSS_ENTROPY,
@@ -44,15 +47,6 @@ from .numpy_kernels import (
     SQUARED_ERROR,
     TANH,
 )
-
-KERNEL_FILES: dict[str, tuple[str, ...]] = {
-    "forward.cu": ("activation_forward", "bias_activation_forward"),
-    "backward.cu": ("activation_backward_from_a", "activation_backward_from_z"),
-    "output.cu": ("bias_softmax", "output_gradient", "loss_terms"),
-    "update.cu": ("accumulate_cost", "sgd_update"),
-}
-
-ELEMENT_TYPES: dict[np.dtype, str] = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 
 COMPILE_OPTIONS = ("-std=c++17", "--fmad=false")
 
@@ -255,14 +249,20 @@ class KernelLauncher:
         return params
 
 
+def module_source(source_dir: Path, filename: str) -> str:
+    """The CUDA source NVRTC compiles for ``filename``: the file, then its kernels' entry points."""
+    return (source_dir / filename).read_text() + "\n" + entry_points(filename)
+
+
 def _compile_source(label: str, code: str, kernels: tuple[str, ...], options: tuple[str, ...]) -> dict:
-    """Compile ``code`` with NVRTC for the current device; ``{(kernel, dtype): RawKernel}``."""
+    """Compile ``code`` with NVRTC for the current device, or load it from CuPy's disk cache;
+    ``{(kernel, dtype): RawKernel}`` by the kernels' entry points."""
     import cupy
 
-    expressions = {(kernel, dtype): f"{kernel}<{name}>" for kernel in kernels for dtype, name in ELEMENT_TYPES.items()}
-    module = cupy.RawModule(code=code, options=options, name_expressions=list(expressions.values()))
+    names = {(kernel, dtype): entry_name(kernel, name) for kernel in kernels for dtype, name in ELEMENT_TYPES.items()}
+    module = cupy.RawModule(code=code, options=options)
     try:
-        return {key: module.get_function(expression) for key, expression in expressions.items()}
+        return {key: module.get_function(name) for key, name in names.items()}
     except Exception as exc:
         log = exc.get_message() if hasattr(exc, "get_message") else repr(exc)
         raise KernelCompileError(
@@ -274,7 +274,7 @@ def _compile_source(label: str, code: str, kernels: tuple[str, ...], options: tu
 def _compiled_file(device_id: int, filename: str) -> dict:
     """The kernels of one ``.cu`` file, compiled for GPU ``device_id`` (the current device)."""
     source_dir = kernel_source_dir()
-    code = (source_dir / filename).read_text()
+    code = module_source(source_dir, filename)
     return _compile_source(f"kernels/{filename}", code, KERNEL_FILES[filename], compile_options(source_dir))
 
 

@@ -4,7 +4,7 @@
 
 // dZ = dA * g'(Z) with g' written through the layer's output A = g(Z). dZ may be dA.
 template <typename T>
-__global__ void activation_backward_from_a(const T* dA, const T* A, T* dZ, long long n,
+__device__ void activation_backward_from_a(const T* dA, const T* A, T* dZ, long long n,
                                            int activation, T alpha) {
     for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
         dZ[i] = dA[i] * deepnet::slope_from_output(activation, A[i], alpha);
@@ -13,7 +13,7 @@ __global__ void activation_backward_from_a(const T* dA, const T* A, T* dZ, long 
 
 // dZ = dA * g'(Z) from the pre-activation Z (the course's caches keep Z). dZ may be dA.
 template <typename T>
-__global__ void activation_backward_from_z(const T* dA, const T* Z, T* dZ, long long n,
+__device__ void activation_backward_from_z(const T* dA, const T* Z, T* dZ, long long n,
                                            int activation, T alpha) {
     for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
         dZ[i] = dA[i] * deepnet::slope_from_input(activation, Z[i], alpha);

@@ -1,5 +1,9 @@
 // Launch geometry shared by the kernels: every kernel walks its index space with a grid-stride
 // loop, so any grid covers any n (the host harness runs them with a deliberately tiny grid).
+//
+// A kernel is a `template <typename T> __device__ void` function of a .cu file; the GPU enters it
+// through `extern "C" __global__` entry points (sgd_update_float, sgd_update_double, ...) that
+// deepnet_gpu/kernel_entry_points.py generates from its signature table and appends to the file.
 #pragma once
 
 namespace deepnet {

@@ -4,7 +4,7 @@
 
 // A = g(Z), elementwise over n values. A may be Z.
 template <typename T>
-__global__ void activation_forward(const T* Z, T* A, long long n, int activation, T alpha) {
+__device__ void activation_forward(const T* Z, T* A, long long n, int activation, T alpha) {
     for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
         A[i] = deepnet::activate(activation, Z[i], alpha);
     }
@@ -12,7 +12,7 @@ __global__ void activation_forward(const T* Z, T* A, long long n, int activation
 
 // Z += b, then A = g(Z): Z is (rows, m), b is (rows, 1), so element i adds b[i / m]. A may be Z.
 template <typename T>
-__global__ void bias_activation_forward(T* Z, const T* b, T* A, long long rows, long long m,
+__device__ void bias_activation_forward(T* Z, const T* b, T* A, long long rows, long long m,
                                         int activation, T alpha) {
     const long long n = rows * m;
     for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {

@@ -8,7 +8,7 @@
 // Z += b (b is (rows, 1)), then A[:, j] = exp(Z[:, j] - max Z[:, j]) / Σ_i exp(Z[i, j] - max Z[:, j]).
 // A may be Z. rows >= 1.
 template <typename T>
-__global__ void bias_softmax(T* Z, const T* b, T* A, long long rows, long long m) {
+__device__ void bias_softmax(T* Z, const T* b, T* A, long long rows, long long m) {
     for (long long j = deepnet::grid_start(); j < m; j += deepnet::grid_stride()) {
         T peak = Z[j] + b[0];
         Z[j] = peak;
@@ -32,7 +32,7 @@ __global__ void bias_softmax(T* Z, const T* b, T* A, long long rows, long long m
 // dZ[L] = A[L] - Y, elementwise over n values: the output layer's gradient for each loss paired
 // with its activation (cross-entropy with sigmoid or softmax, squared error with linear).
 template <typename T>
-__global__ void output_gradient(const T* A, const T* Y, T* dZ, long long n) {
+__device__ void output_gradient(const T* A, const T* Y, T* dZ, long long n) {
     for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
         dZ[i] = A[i] - Y[i];
     }
@@ -44,7 +44,7 @@ __global__ void output_gradient(const T* A, const T* Y, T* dZ, long long n) {
 //   squared error, S = outputs A: Σ_i ((a - y)²)·½.
 // rows >= 1.
 template <typename T>
-__global__ void loss_terms(const T* S, const T* Y, T* out, long long rows, long long m, int loss) {
+__device__ void loss_terms(const T* S, const T* Y, T* out, long long rows, long long m, int loss) {
     for (long long j = deepnet::grid_start(); j < m; j += deepnet::grid_stride()) {
         T total = T(0);
         if (loss == deepnet::BINARY_CROSS_ENTROPY) {

@@ -5,7 +5,7 @@
 // epoch_cost += scale·batch_sum; running += scale·batch_sum. All four are single values; one thread
 // of the grid does it, so any launch configuration adds exactly once.
 template <typename T>
-__global__ void accumulate_cost(const T* batch_sum, T scale, T* epoch_cost, T* running) {
+__device__ void accumulate_cost(const T* batch_sum, T scale, T* epoch_cost, T* running) {
     if (deepnet::grid_start() == 0) {
         const T contribution = *batch_sum * scale;
         *epoch_cost += contribution;
@@ -16,7 +16,7 @@ __global__ void accumulate_cost(const T* batch_sum, T scale, T* epoch_cost, T* r
 // params -= learning_rate·grads over n values of the flat parameter buffer, unless the single
 // value *guard (the cost) is not finite, in which case the parameters are left as they are.
 template <typename T>
-__global__ void sgd_update(T* params, const T* grads, T learning_rate, const T* guard, long long n) {
+__device__ void sgd_update(T* params, const T* grads, T learning_rate, const T* guard, long long n) {
     if (!deepnet::math::isfinite(*guard)) {
         return;
     }

@@ -8,13 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from deepnet_gpu import kernels, numpy_kernels
-from tests.host_harness.signatures import KERNEL_SIGNATURES
+from deepnet_gpu.kernel_entry_points import KERNEL_SIGNATURES
 
 REPO = Path(__file__).resolve().parent.parent
 CODES = (
@@ -27,7 +28,7 @@ CODES = (
     "CATEGORICAL_CROSS_ENTROPY",
     "SQUARED_ERROR",
 )
-KERNEL = re.compile(r"template <typename T>\s*__global__ void (\w+)\(([^)]*)\)")
+KERNEL = re.compile(r"template <typename T>\s*__device__ void (\w+)\(([^)]*)\)")
 
 
 def header_codes() -> dict[str, int]:
@@ -36,7 +37,8 @@ def header_codes() -> dict[str, int]:
 
 
 def defined_kernels(path: Path) -> dict[str, tuple[str, ...]]:
-    """``{kernel: parameter types}`` for every template ``__global__`` kernel in a ``.cu`` file."""
+    """``{kernel: parameter types}`` for every kernel (``template <typename T> __device__ void``)
+    in a ``.cu`` file."""
     found = {}
     for name, parameters in KERNEL.findall(path.read_text()):
         types = tuple(" ".join(parameter.split()).rsplit(" ", 1)[0] for parameter in parameters.split(","))
@@ -71,7 +73,7 @@ def test_the_wheel_ships_the_sources_where_the_loader_looks():
     assert {"*.cu", "*.cuh"} <= set(config["package-data"][package])
 
 
-def test_every_kernel_file_defines_exactly_its_listed_kernels_with_the_harness_signatures():
+def test_every_kernel_file_defines_exactly_its_listed_kernels_with_the_table_signatures():
     source_dir = kernels.kernel_source_dir()
     assert sorted(path.name for path in source_dir.glob("*.cu")) == sorted(kernels.KERNEL_FILES)
     all_defined = {}
@@ -115,3 +117,36 @@ def test_without_cupy_the_gpu_kernels_say_so():
         kernels.CupyKernels()
     with pytest.raises(ImportError, match="cupy"):
         kernels.compile_all()
+
+
+class RecordingRawModule:
+    """Stands in for ``cupy.RawModule``: records how it was built and which functions were asked for."""
+
+    built = []
+
+    def __init__(self, **arguments):
+        self.arguments = arguments
+        self.asked = []
+        RecordingRawModule.built.append(self)
+
+    def get_function(self, name):
+        self.asked.append(name)
+        return name
+
+
+def test_each_file_is_compiled_without_name_expressions_and_entered_by_its_c_names(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", types.SimpleNamespace(RawModule=RecordingRawModule))
+    monkeypatch.setattr(RecordingRawModule, "built", [])
+    source_dir = kernels.kernel_source_dir()
+    for filename, names in kernels.KERNEL_FILES.items():
+        code = kernels.module_source(source_dir, filename)
+        functions = kernels._compile_source(filename, code, names, kernels.compile_options(source_dir))
+        module = RecordingRawModule.built[-1]
+        assert module.arguments == {"code": code, "options": kernels.compile_options(source_dir)}
+        for name in names:
+            for dtype, element_type in kernels.ELEMENT_TYPES.items():
+                entry = f"{name}_{element_type}"
+                assert functions[(name, dtype)] == entry
+                assert f'extern "C" __global__ void {entry}(' in code
+        assert sorted(module.asked) == sorted(f"{name}_{t}" for name in names for t in ("float", "double"))
+        assert code.startswith((source_dir / filename).read_text())

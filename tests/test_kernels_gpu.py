@@ -8,12 +8,20 @@ number may be zero on the device: the comparison's absolute tolerance is that nu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from deepnet_gpu.backend import cuda_status
+from deepnet_gpu.kernel_entry_points import KERNEL_FILES
 from deepnet_gpu.numpy_kernels import RELU, SIGMOID, TANH, NumpyKernels
 from tests.kernel_cases import ALL_CASES
+
+REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.gpu,
@@ -42,7 +50,7 @@ def test_cupy_kernel_matches_its_numpy_twin(cupy, gpu_kernels, case):
 
 
 def test_every_kernel_compiles_for_both_dtypes(cupy):
-    from deepnet_gpu.kernels import KERNEL_FILES, compile_all
+    from deepnet_gpu.kernels import compile_all
 
     report = compile_all()
     assert [(name, ok, message) for name, ok, message in report if not ok] == []
@@ -58,9 +66,22 @@ def test_every_kernel_compiles_for_both_dtypes(cupy):
 def test_a_compile_failure_names_the_source_and_shows_the_log(cupy):
     from deepnet_gpu.kernels import COMPILE_OPTIONS, KernelCompileError, _compile_source
 
-    code = "template <typename T> __global__ void broken(T* x) { x[0] = not_declared_anywhere; }"
+    code = "template <typename T> __device__ void broken(T* x) { x[0] = not_declared_anywhere; }"
     with pytest.raises(KernelCompileError, match=r"(?s)kernels/broken\.cu \(broken\).*not_declared_anywhere"):
         _compile_source("kernels/broken.cu", code, ("broken",), COMPILE_OPTIONS)
+
+
+def test_a_new_process_loads_the_kernels_from_cupys_disk_cache(tmp_path):
+    script = "import cupy\nfrom deepnet_gpu.kernels import CupyKernels\nwith cupy.cuda.Device(0):\n    CupyKernels()\n"
+    environment = {**os.environ, "CUPY_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+
+    def run_and_list():
+        subprocess.run([sys.executable, "-c", script], check=True, env=environment, cwd=REPO)
+        return {path.name: path.stat().st_mtime_ns for path in tmp_path.iterdir()}
+
+    first = run_and_list()
+    assert len(first) >= len(KERNEL_FILES), f"CuPy cached {sorted(first)}"
+    assert run_and_list() == first, "the second process compiled again and rewrote the cache"
 
 
 def test_a_launch_larger_than_the_grid_is_covered_by_the_grid_stride_loop(cupy, gpu_kernels):

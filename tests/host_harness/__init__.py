@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnet_gpu.kernels import ELEMENT_TYPES, KernelLauncher
+from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, entry_name
+from deepnet_gpu.kernels import KernelLauncher
 
-from .build import compiler, load_library, wrapper_name
+from .build import compiler, load_library
 
 
 def host_kernels_available() -> bool:
@@ -41,5 +42,5 @@ class HostKernels(KernelLauncher):
         return "<HostKernels (kernels/*.cu on the host)>"
 
     def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
-        function = getattr(self._library, wrapper_name(kernel, ELEMENT_TYPES[dtype]))
+        function = getattr(self._library, entry_name(kernel, ELEMENT_TYPES[dtype]))
         function(*(_host_argument(value) for value in args))

@@ -1,8 +1,9 @@
 """Build the host harness: the kernel sources in ``kernels/`` compiled by g++ into a shared library.
 
 One translation unit includes ``shim.h``, then every ``kernels/*.cu`` file unchanged, then an
-``extern "C"`` wrapper per kernel and element type (``sgd_update_float``, ...) that runs the kernel
-through the shim's launcher. The library is cached under the temp folder (or
+``extern "C"`` host entry point per kernel and element type, named and typed as the GPU's
+(``sgd_update_float``, ...; :mod:`deepnet_gpu.kernel_entry_points`), that runs the kernel through
+the shim's launcher. The library is cached under the temp folder (or
 ``$DEEPNET_HOST_HARNESS_CACHE``) by a hash of everything that goes into it, so a test session
 compiles it at most once and a changed kernel is always rebuilt.
 """
@@ -18,9 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, KERNEL_SIGNATURES, entry_name, entry_point, parameter_types
 from deepnet_gpu.kernels import kernel_source_dir
-
-from .signatures import ELEMENT_TYPES, KERNEL_SIGNATURES, parameter_types
 
 SHIM = Path(__file__).resolve().parent / "shim.h"
 COMPILER_FLAGS = ("-O2", "-shared", "-fPIC", "-std=c++17", "-ffp-contract=off", "-Wall", "-Wextra")
@@ -38,24 +38,15 @@ def compiler() -> str | None:
     return shutil.which(os.environ.get("CXX", "g++"))
 
 
-def wrapper_name(kernel: str, element_type: str) -> str:
-    return f"{kernel}_{element_type}"
-
-
 def translation_unit(source_dir: Path) -> str:
     """The C++ source of the harness library."""
     lines = [f'#include "{SHIM}"']
     lines += [f'#include "{path}"' for path in sorted(source_dir.glob("*.cu"))]
-    for kernel in KERNEL_SIGNATURES:
-        for element_type in ELEMENT_TYPES:
-            types = parameter_types(kernel, element_type)
-            parameters = ", ".join(f"{ctype} a{index}" for index, ctype in enumerate(types))
-            arguments = ", ".join(f"a{index}" for index in range(len(types)))
-            lines += [
-                f'extern "C" void {wrapper_name(kernel, element_type)}({parameters}) {{',
-                f"    launch([&] {{ {kernel}<{element_type}>({arguments}); }});",
-                "}",
-            ]
+    lines += [
+        entry_point(kernel, element_type, qualifiers='extern "C"', body="launch([&] {{ {call}; }});")
+        for kernel in KERNEL_SIGNATURES
+        for element_type in ELEMENT_TYPES.values()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -97,8 +88,8 @@ def load_library() -> ctypes.CDLL:
     """The harness library, loaded once per process, with a ctypes prototype for every wrapper."""
     library = ctypes.CDLL(str(build_library()))
     for kernel in KERNEL_SIGNATURES:
-        for element_type in ELEMENT_TYPES:
-            function = getattr(library, wrapper_name(kernel, element_type))
+        for element_type in ELEMENT_TYPES.values():
+            function = getattr(library, entry_name(kernel, element_type))
             function.argtypes = [_ctype(parameter) for parameter in parameter_types(kernel, element_type)]
             function.restype = None
     return library
