@@ -18,4 +18,31 @@ __device__ inline long long grid_stride() {
     return static_cast<long long>(blockDim.x) * gridDim.x;
 }
 
+// This thread's walk over a C-order (rows, m) matrix by the grid stride, keeping the row of each
+// index without dividing in the loop: one stride moves stride / m rows and stride % m columns, plus
+// one row more when the columns wrap. Built only for m >= 1.
+struct RowWalk {
+    long long i, row, column;
+    long long row_step, column_step, m;
+
+    __device__ RowWalk(long long m_) : m(m_) {
+        const long long stride = grid_stride();
+        i = grid_start();
+        row = i / m;
+        column = i % m;
+        row_step = stride / m;
+        column_step = stride % m;
+    }
+
+    __device__ void next() {
+        i += row_step * m + column_step;
+        row += row_step;
+        column += column_step;
+        if (column >= m) {
+            column -= m;
+            ++row;
+        }
+    }
+};
+
 }  // namespace deepnet

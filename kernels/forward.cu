@@ -10,14 +10,18 @@ __device__ void activation_forward(const T* Z, T* A, long long n, int activation
     }
 }
 
-// Z += b, then A = g(Z): Z is (rows, m), b is (rows, 1), so element i adds b[i / m]. A may be Z.
+// Z += b, then A = g(Z): Z is (rows, m), b is (rows, 1), so element i adds b[i / m], the row
+// walked to rather than divided for. A may be Z.
 template <typename T>
 __device__ void bias_activation_forward(T* Z, const T* b, T* A, long long rows, long long m,
                                         int activation, T alpha) {
+    if (m < 1) {
+        return;
+    }
     const long long n = rows * m;
-    for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
-        const T z = Z[i] + b[i / m];
-        Z[i] = z;
-        A[i] = deepnet::activate(activation, z, alpha);
+    for (deepnet::RowWalk at(m); at.i < n; at.next()) {
+        const T z = Z[at.i] + b[at.row];
+        Z[at.i] = z;
+        A[at.i] = deepnet::activate(activation, z, alpha);
     }
 }
