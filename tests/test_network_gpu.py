@@ -83,3 +83,22 @@ def test_tf32_is_opt_in_and_close_to_float32():
     expected = reference.predict_proba(X)
     np.testing.assert_allclose(exact.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(fast.predict_proba(X), expected, rtol=2e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("transa, transb", [("N", "N"), ("N", "T"), ("T", "N"), ("T", "T")])
+@pytest.mark.parametrize("M, N, K", [(1, 1, 1), (20, 209, 12), (7, 1, 5), (1, 6, 4)])
+def test_gemm_matches_numpy_for_every_transpose_and_layout(dtype, transa, transb, M, N, K):
+    import cupy
+
+    gpu = backend.get_backend("cuda")
+    rng = np.random.default_rng(M * N * K)
+    op_a, op_b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((K, N)).astype(dtype)
+    a = op_a if transa == "N" else np.ascontiguousarray(op_a.T)
+    b = op_b if transb == "N" else np.ascontiguousarray(op_b.T)
+    expected = 0.5 * op_a.astype(np.float64) @ op_b.astype(np.float64)
+    with gpu.device_scope():
+        for order in ("C", "F"):
+            out = cupy.empty((M, N), dtype=dtype, order=order)
+            gpu.gemm(transa, transb, cupy.asarray(a, order=order), cupy.asarray(b), out, alpha=0.5)
+            np.testing.assert_allclose(cupy.asnumpy(out), expected, **TOLERANCE[dtype])
