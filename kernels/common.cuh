@@ -23,10 +23,10 @@ __device__ inline long long grid_stride() {
 // one row more when the columns wrap. Built only for m >= 1.
 struct RowWalk {
     long long i, row, column;
-    long long row_step, column_step, m;
+    long long stride, row_step, column_step, m;
 
     __device__ RowWalk(long long m_) : m(m_) {
-        const long long stride = grid_stride();
+        stride = grid_stride();
         i = grid_start();
         row = i / m;
         column = i % m;
@@ -35,7 +35,7 @@ struct RowWalk {
     }
 
     __device__ void next() {
-        i += row_step * m + column_step;
+        i += stride;
         row += row_step;
         column += column_step;
         if (column >= m) {
