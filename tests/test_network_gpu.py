@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from deepnet_gpu import DeepNet, DeviceMemoryError, backend
+from tests.test_gemm_layout import operands
 from tests.test_network import targets
 
 pytestmark = [
@@ -92,10 +93,7 @@ def test_gemm_matches_numpy_for_every_transpose_and_layout(dtype, transa, transb
     import cupy
 
     gpu = backend.get_backend("cuda")
-    rng = np.random.default_rng(M * N * K)
-    op_a, op_b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((K, N)).astype(dtype)
-    a = op_a if transa == "N" else np.ascontiguousarray(op_a.T)
-    b = op_b if transb == "N" else np.ascontiguousarray(op_b.T)
+    a, b, op_a, op_b = operands(transa, transb, M, N, K, dtype, seed=M * N * K)
     expected = 0.5 * op_a.astype(np.float64) @ op_b.astype(np.float64)
     with gpu.device_scope():
         for order in ("C", "F"):
