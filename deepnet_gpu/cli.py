@@ -1,4 +1,4 @@
-"""The ``deepnet`` command (also ``python -m deepnet_gpu``): ``deepnet train``, ``deepnet info`` and ``deepnet bench``.
+"""The ``deepnet`` command (also ``python -m deepnet_gpu`` and ``python -m deepnet_gpu.cli``): ``deepnet train``, ``deepnet info`` and ``deepnet bench``.
 
 Subcommands live in :data:`COMMANDS`; :func:`register_command` adds one with a function that
 adds its arguments to its subparser and a function that runs it from the parsed arguments and
@@ -321,3 +321,6 @@ register_command("info", "report NumPy/BLAS, the CPU, CuPy, the GPUs and whether
                  add_info_arguments, run_info)
 register_command("bench", "benchmark the CPU and GPU paths against PyTorch and the hardware's measured ceilings",
                  benchmark.add_arguments, benchmark.run)
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -189,10 +189,12 @@ def test_a_registered_command_gets_its_own_subparser(capsys, monkeypatch):
         cli.register_command("probe", "again", add_arguments, run_it)
 
 
-def test_python_dash_m_runs_the_cli():
+@pytest.mark.parametrize("module", ["deepnet_gpu", "deepnet_gpu.cli"])
+def test_python_dash_m_runs_the_cli(module):
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-m", "deepnet_gpu", "train", "--help"], capture_output=True, text=True,
-                            env=env, timeout=60)
-    assert result.returncode == 0
-    assert "--hidden N,N,..." in result.stdout and "train_catvnoncat.h5" in result.stdout
+    for command, expected in (("train", "train_catvnoncat.h5"), ("bench", "--markdown FILE")):
+        result = subprocess.run([sys.executable, "-m", module, command, "--help"], capture_output=True, text=True,
+                                env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert f"usage: deepnet {command}" in result.stdout and expected in result.stdout
