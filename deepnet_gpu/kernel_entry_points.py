@@ -9,11 +9,13 @@ appended to the file's source before NVRTC compiles it::
         sgd_update<float>(a0, a1, a2, a3, a4);
     }
 
-Plain C names are what CuPy's kernel disk cache needs: CuPy reads a cached binary back only for
-modules built without ``name_expressions`` (the way to reach a template by its C++ name), so with
-these entry points a new process loads the binaries an earlier one compiled instead of compiling
-again. The host harness of the test suite (``tests/host_harness``) wraps the same templates in
-host functions made from the same table, so both run the very same kernel code.
+Plain C names let CuPy's kernel disk cache work with every CuPy our extras allow (13 and later):
+a new process loads the binaries an earlier one compiled instead of compiling again. CuPy 13
+never reads a cached binary back for a module built with ``name_expressions`` (the way to reach a
+template by its C++ name); 14.1 began to, but missed the cache for some spellings
+(cupy/cupy#10173, fixed in 14.2 by cupy/cupy#10177). The host harness of the test suite
+(``tests/host_harness``) wraps the same templates in host functions made from the same table, so
+both run the very same kernel code.
 """
 
 from __future__ import annotations

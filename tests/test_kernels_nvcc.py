@@ -7,8 +7,8 @@ type-checked once instantiated, so an error in a kernel body fails here.
 * nvcc builds a cubin for sm_80 (A100) and sm_90 (H100/H200); it must hold every entry point.
 * NVRTC, the compiler CuPy uses at run time (no standard headers), compiles each file with the
   options of :func:`deepnet_gpu.kernels.compile_options` plus those CuPy adds, to PTX for a virtual
-  architecture and to a cubin for a real one, without name expressions (so CuPy may cache the
-  result on disk); every entry point must be there under its plain C name. It needs libnvrtc: from
+  architecture and to a cubin for a real one, without name expressions (so every CuPy from 13 on
+  reads the result back from its disk cache); every entry point must be there under its plain C name. It needs libnvrtc: from
   a CUDA toolkit, or the ``nvidia-cuda-nvrtc`` wheel.
 """
 
