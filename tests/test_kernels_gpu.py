@@ -66,7 +66,9 @@ def test_every_kernel_compiles_for_both_dtypes(cupy):
 def test_a_compile_failure_names_the_source_and_shows_the_log(cupy):
     from deepnet_gpu.kernels import COMPILE_OPTIONS, KernelCompileError, _compile_source
 
-    code = "template <typename T> __device__ void broken(T* x) { x[0] = not_declared_anywhere; }"
+    code = "template <typename T> __device__ void broken(T* x) { x[0] = not_declared_anywhere; }\n" + "".join(
+        f'extern "C" __global__ void broken_{t}({t}* x) {{ broken<{t}>(x); }}\n' for t in ("float", "double")
+    )
     with pytest.raises(KernelCompileError, match=r"(?s)kernels/broken\.cu \(broken\).*not_declared_anywhere"):
         _compile_source("kernels/broken.cu", code, ("broken",), COMPILE_OPTIONS)
 
