@@ -125,6 +125,8 @@ class Backend:
 
 
 _CUBLAS_TF32_TENSOR_OP_MATH = 3
+_DIRECT_GEMMS = {"f": "sgemm", "d": "dgemm"}
+"""The cuBLAS binding's GEMM for each dtype that :meth:`CudaBackend.gemm` calls directly."""
 
 
 class CudaBackend(Backend):
@@ -186,7 +188,8 @@ class CudaBackend(Backend):
         ``cupy.cublas.gemm`` does on every call (operand checks, new host arrays for the scalars,
         reading, setting and restoring the pointer mode): a small network's step is a dozen GEMMs
         whose GPU time is microseconds. The handle is left in host pointer mode, cuBLAS's
-        default. Other layouts go through ``cupy.cublas.gemm``, which copies where it must.
+        default. Other layouts and dtypes go through ``cupy.cublas.gemm``, which copies where it
+        must.
         """
         if not (a.dtype == b.dtype == out.dtype):
             raise TypeError(f"gemm operands must share one dtype; got {a.dtype}, {b.dtype} and out {out.dtype}")
@@ -196,8 +199,9 @@ class CudaBackend(Backend):
             mode = self._libcublas.getMathMode(handle)
             self._libcublas.setMathMode(handle, _CUBLAS_TF32_TENSOR_OP_MATH)
         try:
-            if a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
-                self._direct_gemm(handle, transa, transb, a, b, out, alpha)
+            direct = _DIRECT_GEMMS.get(a.dtype.char)
+            if direct and a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
+                self._direct_gemm(getattr(self._libcublas, direct), handle, transa, transb, a, b, out, alpha)
             else:
                 self._cublas.gemm(transa, transb, a, b, out=out, alpha=alpha, beta=0.0)
         finally:
@@ -205,10 +209,9 @@ class CudaBackend(Backend):
                 self._libcublas.setMathMode(handle, mode)
         return out
 
-    def _direct_gemm(self, handle, transa, transb, a, b, out, alpha):
+    def _direct_gemm(self, function, handle, transa, transb, a, b, out, alpha):
         libcublas = self._libcublas
         args = column_major_gemm(transa, transb, a.shape, b.shape, out.shape)
-        function = libcublas.sgemm if a.dtype == np.float32 else libcublas.dgemm
         libcublas.setPointerMode(handle, libcublas.CUBLAS_POINTER_MODE_HOST)
         alpha_value, beta_value = _host_scalar(a.dtype.char, alpha), _host_scalar(a.dtype.char, 0.0)
         function(

@@ -167,6 +167,15 @@ def test_other_layouts_go_through_cupys_gemm():
     assert seen == [(("N", "N"), 0.5)] and gpu._libcublas.calls == []
 
 
+def test_dtypes_without_a_direct_gemm_go_through_cupys_gemm():
+    gpu = fake_cuda_backend()
+    seen = []
+    gpu._cublas = types.SimpleNamespace(gemm=lambda *args, **kwargs: seen.append(kwargs["out"].dtype))
+    a, b = (HostArray(np.ones((2, 2), np.float16)) for _ in range(2))
+    gpu.gemm("N", "N", a, b, HostArray(np.empty((2, 2), np.float16)))
+    assert seen == [np.float16] and gpu._libcublas.calls == []
+
+
 def test_operands_of_different_dtypes_are_refused():
     gpu = fake_cuda_backend()
     with pytest.raises(TypeError, match="share one dtype"):
