@@ -1,10 +1,12 @@
-"""The ``deepnet`` command (also ``python -m deepnet_gpu`` and ``python -m deepnet_gpu.cli``): ``deepnet train``, ``deepnet info`` and ``deepnet bench``.
+"""The ``deepnet`` command (also ``python -m deepnet_gpu`` and ``python -m deepnet_gpu.cli``):
+``deepnet train``, ``deepnet info`` and ``deepnet bench``.
 
 Subcommands live in :data:`COMMANDS`; :func:`register_command` adds one with a function that
 adds its arguments to its subparser and a function that runs it from the parsed arguments and
-returns the exit status (the calls are at the bottom of this file). Bad arguments exit with status 2 and argparse's usage message; errors
-the library raises about the data, the device or the settings print one line
-``deepnet <command>: error: ...`` and exit with status 2; a diverged training exits with 1.
+returns the exit status (the calls are at the bottom of this file). Bad arguments exit with
+status 2 and argparse's usage message; errors the library raises about the data, the device or
+the settings print one line ``deepnet <command>: error: ...`` (a kernel that fails to compile
+adds the compiler's log after it) and exit with status 2; a diverged training exits with 1.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend, benchmark, datasets, info
+from .kernels import KernelCompileError
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .errors import TrainingDivergedError
 from .initializers import INITIALIZERS
@@ -74,7 +77,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args._run(args)
-    except (ValueError, OSError, ImportError, backend.DeviceUnavailableError) as exc:
+    except (ValueError, OSError, ImportError, backend.DeviceUnavailableError, KernelCompileError) as exc:
         print(f"{args._parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except TrainingDivergedError as exc:

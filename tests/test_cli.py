@@ -166,6 +166,21 @@ def test_errors_are_one_line_with_status_2(capsys, argv, message):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv", [["train", "--device", "cuda", "--no-plot"], ["bench", "--device", "cuda"]])
+def test_a_kernel_compile_failure_exits_2_with_the_log(capsys, monkeypatch, argv):
+    from deepnet_gpu import backend
+    from deepnet_gpu.kernels import KernelCompileError
+
+    def fail(device, index, tf32=False):
+        raise KernelCompileError("kernels/update.cu (accumulate_cost, sgd_update) failed to compile:\nerror: the log")
+
+    monkeypatch.setattr(backend, "_cuda_backend", fail)
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert err.startswith(f"deepnet {argv[0]}: error: kernels/update.cu") and "error: the log" in err
+    assert "Traceback" not in err
+
+
 def test_diverged_training_exits_1_with_one_line(capsys):
     status, _, err = run(capsys, "train", "--learning-rate", "1e10", "--epochs", "20", "--print-every", "0", "--no-plot")
     assert status == 1
