@@ -70,6 +70,9 @@ def make_row(workload, device: str, dtype, peak: dict, ours, ours_first_ms: floa
     """One row of the report from the timings of our side (``ours``) and PyTorch's (``theirs``, or None).
 
     Network rows rate FLOPs against the GEMM ceiling, kernel rows bytes against the copy bandwidth.
+    ``speedup_vs_torch`` is the ratio of the two medians; ``speedup_per_pair`` the ratio within
+    each pair of alternating repetitions (PyTorch's i-th over our i-th), whose spread shows how
+    far the machine's noise moves the ratio.
     """
     if workload.kind == "network":
         samples, dims = workload.batch, list(workload.dims)
@@ -106,6 +109,7 @@ def make_row(workload, device: str, dtype, peak: dict, ours, ours_first_ms: floa
         "torch_samples_per_s": samples / theirs.ms * 1e3 if theirs else None,
         "torch_first_step_ms": theirs_first_ms,
         "speedup_vs_torch": theirs.ms / ours.ms if theirs else None,
+        "speedup_per_pair": [t / o for o, t in zip(ours.rep_ms, theirs.rep_ms)] if theirs else None,
         "torch_note": torch_note,
     }
 

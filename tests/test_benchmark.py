@@ -155,6 +155,7 @@ def test_a_cpu_run_writes_rows_json_markdown_and_consistent_targets(tiny, tmp_pa
             assert row[field] > 0, field
         assert len(row["rep_ms"]) == 5 and row["device"] == "cpu" and row["dtype"] == "float32"
         assert row["speedup_vs_torch"] == pytest.approx(row["samples_per_s"] / row["torch_samples_per_s"])
+        assert row["speedup_per_pair"] == pytest.approx([t / o for o, t in zip(row["rep_ms"], row["torch_rep_ms"])])
     network, kernel = rows[1], rows[3]
     assert network["gflops"] == pytest.approx(MLP_256.flops / network["ms_per_step"] / 1e6)
     assert network["pct_of_peak"] == pytest.approx(100 * network["gflops"] / result["peaks"]["cpu"]["gemm_gflops"])
@@ -186,11 +187,11 @@ def test_without_pytorch_the_torch_columns_are_n_a(tiny, monkeypatch, tmp_path):
     assert not (tmp_path / "plot.png").exists()
 
 
-def _row(name, dims, batch, device, ms, torch_ms, peak, kind="network"):
+def _row(name, dims, batch, device, ms, torch_ms, peak, kind="network", torch_reps=None):
     workload = (NetworkWorkload(name, dims, batch) if kind == "network"
                 else KernelWorkload(name, "sgd_update", batch))
     timing = Timing(ms, (ms,) * 5, 1, "fake")
-    theirs = Timing(torch_ms, (torch_ms,) * 5, 1, "fake") if torch_ms else None
+    theirs = Timing(torch_ms, torch_reps or (torch_ms,) * 5, 1, "fake") if torch_ms else None
     peaks = {"gemm_gflops": peak, "copy_gb_per_s": peak}
     return benchmark.make_row(workload, device, "float32", peaks, timing, 1.0, theirs, 2.0 if theirs else None, "")
 
@@ -204,13 +205,30 @@ def test_targets_are_met_or_missed_by_the_numbers():
     status = [t["status"] for t in targets]
     assert status == ["met", "missed", "missed", "met", "met"]
     assert "1.20×" in targets[0]["detail"] and "10.3% of the measured 10000.0 GFLOP/s" in targets[1]["detail"]
-    assert "mnist-mlp batch 64 (0.50×)" in targets[2]["detail"] and "2 of 3 rows faster" in targets[2]["detail"]
+    assert "not faster: mnist-mlp batch 64 at 0.50× (0.50–0.50)" in targets[2]["detail"] and "2 of 3 rows faster" in targets[2]["detail"]
     assert gpu[0]["pct_of_peak"] == pytest.approx(100 * training_flops(WIDE_DIMS, 8192) / 60.0 / 1e6 / 60_000)
     assert f"{gpu[0]['pct_of_peak']:.1f}%" in targets[3]["detail"]
     assert gpu[2]["pct_of_peak"] > 80 and "1 of 1 rows" in targets[4]["detail"]
     slow_kernel = _row("sgd_update", None, 1 << 20, "cuda:0", 1.0, 2.0, 500.0, kind="kernel")
     missed = bench_report.evaluate_targets([fast_mlp, slow_kernel])[4]
     assert missed["status"] == "missed" and "sgd_update 1M (3%)" in missed["detail"]
+
+
+def test_the_ratio_shows_the_spread_of_the_paired_repetitions_and_says_when_it_crosses_one():
+    noisy = _row("mnist-mlp", MLP_DIMS, 256, "cpu", 1.0, 1.05, 10_000.0, torch_reps=(0.9, 1.0, 1.05, 1.1, 1.2))
+    steady = _row("mnist-mlp", MLP_DIMS, 64, "cuda:0", 1.0, 1.05, 60_000.0, torch_reps=(1.02, 1.05, 1.05, 1.1, 1.2))
+    assert noisy["speedup_per_pair"] == pytest.approx([0.9, 1.0, 1.05, 1.1, 1.2])
+    table = bench_report.results_table([noisy, steady])
+    assert "| 1.05× (0.90–1.20) |" in table and "| 1.05× (1.02–1.20) |" in table
+    cpu_ratio, _, every_row = bench_report.evaluate_targets([noisy, steady])[:3]
+    assert cpu_ratio["status"] == "met" and "1.05× (0.90–1.20)" in cpu_ratio["detail"]
+    assert "within this run's noise" in cpu_ratio["detail"]
+    assert every_row["status"] == "met" and "both sides of 1.0×" not in every_row["detail"]
+    noisy_gpu = dict(noisy, device="cuda:0")
+    every_row = bench_report.evaluate_targets([noisy, noisy_gpu])[2]
+    assert "paired repetitions on both sides of 1.0×: mnist-mlp batch 256" in every_row["detail"]
+    steady_cpu = dict(steady, device="cpu", batch=256)
+    assert "noise" not in bench_report.evaluate_targets([steady_cpu])[0]["detail"]
 
 
 def test_the_plot_series_are_speedups_against_batch():
