@@ -229,6 +229,8 @@ def test_the_ratio_shows_the_spread_of_the_paired_repetitions_and_says_when_it_c
     assert "paired repetitions on both sides of 1.0×: mnist-mlp batch 256" in every_row["detail"]
     steady_cpu = dict(steady, device="cpu", batch=256)
     assert "noise" not in bench_report.evaluate_targets([steady_cpu])[0]["detail"]
+    at_parity = dict(steady_cpu, speedup_per_pair=[0.998, 1.05, 1.1, 1.1, 1.2])
+    assert "noise" not in bench_report.evaluate_targets([at_parity])[0]["detail"]
 
 
 def test_the_plot_series_are_speedups_against_batch():
