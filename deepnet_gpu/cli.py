@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from . import backend, benchmark, datasets, info
-from .kernels import KernelCompileError
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .errors import TrainingDivergedError
 from .initializers import INITIALIZERS
+from .kernels import KernelCompileError
 from .network import DeepNet
 from .validation import DTYPES
 
