@@ -16,11 +16,6 @@ class ParameterLayout:
 
     layer_dims: tuple
 
-    @property
-    def depth(self) -> int:
-        """L, the number of layers with parameters."""
-        return len(self.layer_dims) - 1
-
     def shapes(self):
         """[(("W1", (n1, n0)), ("b1", (n1, 1))), ...] in buffer order."""
         dims = self.layer_dims
