@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from deepnet_gpu import DeepNet
+from deepnet_gpu.backend import get_backend
+from deepnet_gpu.validation import encode_Y
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -115,3 +117,26 @@ def test_set_parameters_rejects_wrong_shapes_and_keeps_the_old(net):
         net.set_parameters(nan)
     for name, value in net.parameters.items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_leaky_slope_bounds_are_zero_inclusive_and_one_exclusive():
+    X = np.random.default_rng(0).standard_normal((3, 5))
+    zero = DeepNet([3, 4, 1], hidden_activation="leaky_relu", leaky_slope=0.0, seed=0, device="cpu", dtype="float64")
+    relu = DeepNet([3, 4, 1], hidden_activation="relu", seed=0, device="cpu", dtype="float64")
+    np.testing.assert_array_equal(zero.predict_proba(X), relu.predict_proba(X))
+    with pytest.raises(ValueError, match=r"leaky_slope must be a number in \[0, 1\); got 1.0"):
+        DeepNet([3, 4, 1], hidden_activation="leaky_relu", leaky_slope=1.0, device="cpu")
+
+
+def test_one_example_is_enough_and_none_is_refused(net):
+    X = np.random.default_rng(1).standard_normal((3, 1))
+    assert net.predict_proba(X).shape == (1, 1)
+    assert net.fit(X, [[1.0]], learning_rate=0.1, epochs=1)["cost"][0] > 0
+    with pytest.raises(ValueError, match=r"X must hold at least one example \(column\); got shape \(3, 0\)"):
+        net.predict(np.zeros((3, 0)))
+
+
+def test_class_labels_become_one_hot_columns_in_the_networks_dtype():
+    Y = encode_Y(np.array([2.0, 0.0, 1.0]), 3, 3, "softmax", get_backend("cpu"), np.dtype(np.float32))
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, np.eye(3)[:, [2, 0, 1]])

@@ -17,6 +17,7 @@ seed alone. The published values are printed to 8 digits, hence ``rtol=1e-6, ato
 """
 
 import copy
+import inspect
 import json
 import pathlib
 
@@ -680,3 +681,10 @@ class TestOnCupy:
         assert isinstance(p_gpu, cp.ndarray) and p_gpu.dtype == dtype
         np.testing.assert_array_equal(cp.asnumpy(p_gpu), [[0.0, 1.0, 0.0, 0.0]])
         assert capsys.readouterr().out == "Accuracy: 0.75\n"
+
+
+@pytest.mark.parametrize("model", [course.two_layer_model, course.L_layer_model])
+def test_models_keep_the_notebooks_defaults(model):
+    defaults = {name: p.default for name, p in inspect.signature(model).parameters.items()}
+    assert defaults["learning_rate"] == 0.0075 and defaults["num_iterations"] == 3000
+    assert defaults["print_cost"] is False

@@ -181,3 +181,14 @@ def test_operands_of_different_dtypes_are_refused():
     with pytest.raises(TypeError, match="share one dtype"):
         gpu.gemm("N", "N", HostArray(np.ones((2, 2))), HostArray(np.ones((2, 2), np.float32)),
                  HostArray(np.empty((2, 2))))
+
+
+def test_the_op_codes_are_cublas_own_values():
+    # cublas_api.h: CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 (CUBLAS_OP_C = 2); the fake cuBLAS above only compares them.
+    assert (OP_N, OP_T) == (0, 1)
+
+
+def test_leading_dimensions_stay_at_least_one_for_empty_matrices():
+    args = column_major_gemm("N", "N", (3, 0), (0, 0), (3, 0))
+    assert (args.m, args.n, args.k) == (0, 3, 0)
+    assert (args.lda, args.ldb, args.ldc) == (1, 1, 1)

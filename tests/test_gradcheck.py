@@ -36,3 +36,23 @@ def test_gradcheck_leaves_the_network_alone_and_checks_epsilon():
         np.testing.assert_array_equal(value, params[name].astype(np.float32))
     with pytest.raises(ValueError, match="epsilon must be a positive finite number"):
         gradcheck(net, X, Y, epsilon=0)
+
+
+def test_gradcheck_is_exact_for_a_quadratic_cost_whatever_epsilon():
+    rng = np.random.default_rng(2)
+    net, _ = random_net([3, 2], "relu", "linear", rng)  # one linear layer and squared error: J is quadratic in θ
+    X, Y = rng.standard_normal((3, 8)), rng.standard_normal((2, 8))
+    assert gradcheck(net, X, Y, epsilon=0.1) < 1e-9
+
+
+def test_gradcheck_epsilon_defaults_to_the_courses_1e_7():
+    rng = np.random.default_rng(3)
+    net, _ = random_net([3, 4, 1], "tanh", "sigmoid", rng)
+    X, Y = rng.standard_normal((3, 6)), targets("sigmoid", 1, 6, rng)
+    assert gradcheck(net, X, Y) == gradcheck(net, X, Y, epsilon=1e-7)
+
+
+def test_gradcheck_of_a_zero_gradient_is_zero():
+    net = DeepNet([2, 1], output_activation="linear", device="cpu", dtype="float64")
+    net.set_parameters({"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))})
+    assert gradcheck(net, np.ones((2, 3)), np.zeros((1, 3))) == 0.0

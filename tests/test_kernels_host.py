@@ -225,3 +225,28 @@ def test_sigmoid_softmax_and_losses_never_overflow_up_to_1e4(dtype):
 def test_edge_values_cover_the_kinks_and_both_infinities():
     values = edge_values(np.float32)
     assert 0.0 in values and np.isinf(values).sum() == 2 and np.isnan(values).sum() == 1
+
+
+UNKNOWN_CODE_CALLS = {
+    "activation_forward": lambda Z, A: TWINS.activation_forward(Z, A, 7, 0.0),
+    "bias_activation_forward": lambda Z, A: TWINS.bias_activation_forward(Z, np.ones((2, 1)), A, 7, 0.0),
+    "activation_backward_from_a": lambda Z, A: TWINS.activation_backward_from_a(Z, Z.copy(), A, 7, 0.0),
+    "activation_backward_from_z": lambda Z, A: TWINS.activation_backward_from_z(Z, Z.copy(), A, 7, 0.0),
+    "loss_terms": lambda Z, A: TWINS.loss_terms(Z, Z.copy(), Z.copy(), 5, A[:1]),
+}
+
+
+@pytest.mark.parametrize("call", UNKNOWN_CODE_CALLS.values(), ids=UNKNOWN_CODE_CALLS.keys())
+def test_the_twins_refuse_unknown_codes_before_writing_anything(call):
+    Z = np.arange(6.0).reshape(2, 3)
+    A = np.full((2, 3), -1.0)
+    with pytest.raises(ValueError, match=r"unknown (activation|loss) code [75]"):
+        call(Z, A)
+    np.testing.assert_array_equal(Z, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(A, np.full((2, 3), -1.0))
+
+
+def test_the_sgd_update_twin_returns_the_params_it_stepped():
+    params, grads = np.arange(4.0), np.ones(4)
+    assert TWINS.sgd_update(params, grads, 0.5, np.array(1.0)) is params
+    np.testing.assert_array_equal(params, np.arange(4.0) - 0.5)

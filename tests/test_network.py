@@ -1,9 +1,15 @@
 """DeepNet against the float64 oracle in tests/reference.py, on random data."""
 
+import contextlib
+import dataclasses
+import types
+
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet
+from deepnet_gpu import DeepNet, DeviceMemoryError, network
+from deepnet_gpu.backend import Backend
+from deepnet_gpu.workspace import Workspace
 from tests import reference
 
 HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"]
@@ -165,3 +171,77 @@ def test_to_cpu_keeps_parameters():
 def test_repr_names_the_architecture():
     text = repr(DeepNet([4, 3, 2], output_activation="softmax", device="cpu"))
     assert "[4, 3, 2]" in text and "softmax" in text and "cpu" in text
+
+
+@pytest.mark.parametrize("init, scale", [("he", lambda n_in: np.sqrt(2.0 / n_in)),
+                                         ("xavier", lambda n_in: np.sqrt(1.0 / n_in))])
+def test_he_and_xavier_draw_from_default_rng_at_the_documented_scale(init, scale):
+    p = DeepNet([4, 3, 2], init=init, seed=5, device="cpu", dtype="float64").parameters
+    rng = np.random.default_rng(5)
+    np.testing.assert_allclose(p["W1"], rng.standard_normal((3, 4)) * scale(4), rtol=1e-15)
+    np.testing.assert_allclose(p["W2"], rng.standard_normal((2, 3)) * scale(3), rtol=1e-15)
+    assert not p["b1"].any() and not p["b2"].any()
+
+
+def test_out_of_memory_for_the_step_buffers_is_a_device_memory_error_with_their_size():
+    def no_room(shape, dtype):
+        raise MemoryError("no room")
+
+    full = types.SimpleNamespace(xp=types.SimpleNamespace(empty=no_room, ones=no_room), device="cpu",
+                                 device_scope=contextlib.nullcontext, out_of_memory_errors=(MemoryError,))
+    dims, m = (100, 200, 10), 1000
+    # A[1]; Z[L], A[L], the loss terms and their 0-d sum; dZ[1], dZ[2] and the ones; the gathered X and Y
+    elements = (200 * m) + (2 * 10 * m + m + 1) + (200 * m + 10 * m + m) + (m * 100 + 10 * m)
+    with pytest.raises(DeviceMemoryError, match=rf"batch of 1000 examples: the step's buffers need "
+                                                rf"{8 * elements / 2**20:.1f} MiB \(no room\)") as caught:
+        Workspace(full, dims, m, np.dtype(np.float64), training=True, gather=True)
+    assert isinstance(caught.value.__cause__, MemoryError)
+
+
+def test_to_a_backend_moves_the_network_onto_it():
+    other = Backend()
+    net = DeepNet([2, 3, 1], seed=0, device="cpu")
+    X = np.random.default_rng(0).standard_normal((2, 4))
+    before = net.predict_proba(X)
+    assert net.to(other) is net and net.backend is other
+    np.testing.assert_array_equal(net.predict_proba(X), before)
+
+
+def test_linear_output_score_is_r_squared_per_output_row():
+    rng = np.random.default_rng(10)
+    net = DeepNet([3, 2], output_activation="linear", device="cpu", dtype="float64")
+    net.set_parameters({"W1": rng.standard_normal((2, 3)), "b1": np.zeros((2, 1))})
+    X = rng.standard_normal((3, 7))
+    Y = net.predict_proba(X) + 0.3 * rng.standard_normal((2, 7)) + np.array([[5.0], [-3.0]])
+    residual = ((Y - net.predict_proba(X)) ** 2).sum()
+    total = ((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum()
+    assert net.score(X, Y) == pytest.approx(1 - residual / total, rel=1e-12)
+    constant = np.full((2, 7), 4.0)
+    assert net.score(X, constant) == 0.0  # no variance to explain and not matched exactly
+
+
+def test_workspaces_are_reused_per_width_and_only_the_latest_are_kept():
+    kept = network._WORKSPACES_KEPT
+    net = DeepNet([2, 3, 1], seed=0, device="cpu")
+    X = np.random.default_rng(0).standard_normal((2, kept + 2))
+    net.predict(X)
+    first = net._workspaces[(kept + 2, False, False)]
+    net.predict(X)
+    assert net._workspaces[(kept + 2, False, False)] is first
+    for m in range(1, kept + 2):
+        net.predict(X[:, :m])
+    assert list(net._workspaces) == [(m, False, False) for m in range(2, kept + 2)]
+
+
+def test_a_non_numeric_target_is_named_y():
+    net = DeepNet([2, 1], device="cpu")
+    with pytest.raises(TypeError, match="^Y must be a numeric array"):
+        net.fit(np.zeros((2, 2)), [["a", "b"]], learning_rate=0.1, epochs=1)
+
+
+def test_the_shared_loss_activation_and_layout_objects_are_immutable():
+    net = DeepNet([3, 4, 2], hidden_activation="leaky_relu", output_activation="softmax", device="cpu")
+    for obj, field in ((net.loss, "code"), (net._activations[0], "alpha"), (net._activations[-1], "name"),
+                       (net._layout, "layer_dims")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, field, 0)

@@ -1,5 +1,7 @@
 """The training loop: divergence, checkpoints, printing, validation history."""
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -35,11 +37,12 @@ def test_divergence_is_caught_at_the_first_checkpoint(monkeypatch):
     X, Y = regression_data()
     reads = []
     real = training._checkpoint
-    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append(a[3]) or real(*a))
+    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append(a[4]) or real(*a))
     net = DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu")
-    with pytest.raises(TrainingDivergedError):
+    with pytest.raises(TrainingDivergedError) as caught:
         net.fit(X, Y, learning_rate=5.0, epochs=10 * training.CHECK_EVERY)
-    assert reads[-1] <= 2 * training.CHECK_EVERY
+    assert caught.value.epoch < training.CHECK_EVERY
+    assert reads == [training.CHECK_EVERY]
 
 
 def test_print_every_prints_the_course_style_lines(capsys):
@@ -76,5 +79,53 @@ def test_no_allocation_per_step_for_a_fixed_batch_shape():
     net = DeepNet([4, 5, 1], seed=0, device="cpu")
     net.fit(X, Y, learning_rate=0.1, epochs=1, batch_size=16)
     buffers = {key: id(ws) for key, ws in net._workspaces.items()}
+    assert set(buffers) == {(16, True, True)}
     net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=16)
     assert {key: id(ws) for key, ws in net._workspaces.items()} == buffers
+
+
+EVERY = training.CHECK_EVERY
+
+
+@pytest.mark.parametrize("print_every, epochs, expected", [
+    (3, 7, [(0, 1), (1, 4), (4, 7)]),
+    (1, 3, [(0, 1), (1, 2), (2, 3)]),
+    (0, 2 * EVERY + 10, [(0, EVERY), (EVERY, 2 * EVERY), (2 * EVERY, 2 * EVERY + 10)]),
+])
+def test_the_host_reads_each_epochs_cost_once_at_the_documented_checkpoints(monkeypatch, capsys, print_every,
+                                                                           epochs, expected):
+    reads = []
+    real = training._checkpoint
+    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append((a[3], a[4])) or real(*a))
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((2, 6)), (rng.random((1, 6)) > 0.5)
+    history = DeepNet([2, 3, 1], seed=0, device="cpu").fit(X, Y, learning_rate=0.1, epochs=epochs,
+                                                          print_every=print_every)
+    assert reads == expected
+    due = [e for e in range(epochs) if print_every and (e % print_every == 0 or e == epochs - 1)]
+    assert capsys.readouterr().out.splitlines() == [f"Cost after epoch {e}: {history['cost'][e]:.6f}" for e in due]
+
+
+def test_progress_lines_and_divergence_go_to_the_log(caplog, capsys):
+    caplog.set_level(logging.INFO, logger="deepnet_gpu")
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((2, 10)), (rng.random((1, 10)) > 0.5)
+    DeepNet([2, 3, 1], seed=0, device="cpu").fit(X, Y, learning_rate=0.1, epochs=4, print_every=2)
+    progress = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "Cost after" in r.getMessage()]
+    assert progress == capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in progress] == ["Cost after epoch 0", "Cost after epoch 2", "Cost after epoch 3"]
+    caplog.clear()
+    X, Y = regression_data()
+    with pytest.raises(TrainingDivergedError) as caught:
+        DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu").fit(X, Y, learning_rate=5.0, epochs=10)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [str(caught.value)]
+
+
+def test_fit_shuffles_and_prints_nothing_by_default(capsys):
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((3, 40)), (rng.random((1, 40)) > 0.5)
+    runs = [DeepNet([3, 4, 1], seed=1, device="cpu", dtype="float64").fit(X, Y, learning_rate=0.3, epochs=3,
+                                                                         batch_size=8, **shuffle)["cost"]
+            for shuffle in ({}, {"shuffle": True})]
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().out == ""
