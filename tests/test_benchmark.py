@@ -1,9 +1,14 @@
 """The benchmark runner's logic on the CPU, on tiny workloads: counting, timing, rows, report, targets, errors."""
 
 import argparse
+import importlib.util
 import json
+import subprocess
 import sys
+import time
+import types
 
+import numpy as np
 import pytest
 
 from deepnet_gpu import (
@@ -16,12 +21,16 @@ from deepnet_gpu import (
 )
 from deepnet_gpu.backend import CudaStatus
 from deepnet_gpu.bench_timing import Timing
+from deepnet_gpu.numpy_kernels import RELU, SIGMOID
 from deepnet_gpu.bench_workloads import (
     CAT_DIMS,
+    LEARNING_RATE,
     MLP_DIMS,
     WIDE_DIMS,
     KernelWorkload,
     NetworkWorkload,
+    OursKernel,
+    OursNetwork,
     catalogue,
     executed_training_flops,
     training_flops,
@@ -301,3 +310,386 @@ def test_pytorch_without_cuda_is_reported_for_the_gpu_rows():
         pytest.skip("this PyTorch can use CUDA")
     side = bench_torch.TorchSide(torch, "", "cuda:0")
     assert not side.usable and "cannot use CUDA here" in side.reason
+
+
+# ---- proposed tests (mutation audit) ----
+
+def test_a_row_counts_samples_flops_and_bytes_per_second():
+    net = _row("mnist-mlp", MLP_DIMS, 256, "cpu", 2.0, 3.0, 400.0)
+    assert net["samples_per_s"] == pytest.approx(256 / 2.0 * 1e3)
+    assert net["torch_samples_per_s"] == pytest.approx(256 / 3.0 * 1e3) and net["torch_rep_ms"] == [3.0] * 5
+    assert net["gflops"] == pytest.approx(MLP_256.flops / 2.0 / 1e6)
+    assert net["executed_gflops"] == pytest.approx(MLP_256.executed_flops / 2.0 / 1e6)
+    assert net["executed_pct_of_peak"] == pytest.approx(100 * net["executed_gflops"] / 400.0)
+    assert net["speedup_vs_torch"] == pytest.approx(1.5)
+    kernel = _row("sgd_update", None, 1 << 20, "cuda:0", 0.5, None, 500.0, kind="kernel")
+    assert kernel["samples_per_s"] == pytest.approx((1 << 20) / 0.5 * 1e3) and kernel["dims"] == [1 << 20]
+    assert kernel["bytes"] == (3 * (1 << 20) + 1) * 4
+    assert kernel["gb_per_s"] == pytest.approx(kernel["bytes"] / 0.5 / 1e6)
+    assert kernel["pct_of_peak"] == pytest.approx(100 * kernel["gb_per_s"] / 500.0)
+    assert kernel["executed_pct_of_peak"] is None and kernel["gflops"] is None
+    assert kernel["torch_samples_per_s"] is None and kernel["speedup_vs_torch"] is None and kernel["torch_rep_ms"] is None
+
+
+def test_each_target_flips_at_its_threshold():
+    def verdicts(rows):
+        return [t["status"] for t in bench_report.evaluate_targets(rows)]
+
+    def cpu(ratio, pct):
+        return dict(_row("mnist-mlp", MLP_DIMS, 256, "cpu", 1.0, ratio, 10_000.0), pct_of_peak=pct)
+
+    assert verdicts([cpu(1.0, 85.0)])[:2] == ["met", "met"]
+    assert verdicts([cpu(0.99, 84.9)])[:2] == ["missed", "missed"]
+    wide = _row("wide-4096", WIDE_DIMS, 8192, "cuda:0", 60.0, 72.0, 60_000.0)
+    kernel = _row("sgd_update", None, 1 << 20, "cuda:0", 0.01, 0.02, 500.0, kind="kernel")
+    assert verdicts([dict(wide, pct_of_peak=70.0), dict(kernel, pct_of_peak=80.0)])[2:] == ["met"] * 3
+    assert verdicts([dict(wide, pct_of_peak=69.9), dict(kernel, pct_of_peak=79.9)])[2:] == ["met", "missed", "missed"]
+    at_parity = dict(wide, speedup_vs_torch=1.0, speedup_per_pair=[1.0] * 5)
+    assert verdicts([at_parity])[2] == "missed"  # "faster" is > 1.0
+    targets = bench_report.evaluate_targets([])
+    assert [t["target"].split(" ", 2)[:2] for t in targets] == [["CPU:", "≥"], ["CPU:", "≥"], ["GPU:", "faster"],
+                                                                ["GPU:", "≥"], ["GPU:", "elementwise"]]
+    assert "85% of the measured SGEMM" in targets[1]["target"] and "4096-wide" in targets[3]["target"]
+    assert [t["status"] for t in targets] == ["not measured"] * 5
+    assert [t["detail"] for t in targets][2:] == ["no GPU rows in this run", "no GPU row of the 4096-wide network in this run",
+                                                  "no GPU kernel rows in this run"]
+    assert targets[0]["detail"] == targets[1]["detail"] == "no CPU float32 row of 784-512-512-10 at batch 256 in this run"
+    no_torch = _row("mnist-mlp", MLP_DIMS, 64, "cuda:0", 0.2, None, 60_000.0)
+    assert bench_report.evaluate_targets([dict(no_torch, torch_note="why")])[2]["detail"] == "PyTorch not measured: why"
+
+
+def test_the_noise_flag_needs_pairs_on_both_sides_at_two_decimals():
+    row = _row("mnist-mlp", MLP_DIMS, 256, "cpu", 1.0, 0.99, 10_000.0, torch_reps=(0.95, 0.97, 0.99, 1.0, 1.004))
+    assert "(0.95–1.00)" in bench_report.evaluate_targets([row])[0]["detail"]
+    assert "noise" not in bench_report.evaluate_targets([row])[0]["detail"]
+
+
+def test_the_target_details_count_the_rows():
+    slow = _row("mnist-mlp", MLP_DIMS, 64, "cuda:0", 0.2, 0.1, 60_000.0)
+    fast = _row("mnist-mlp", MLP_DIMS, 256, "cuda:0", 0.1, 0.3, 60_000.0)
+    no_torch = _row("mnist-mlp", MLP_DIMS, 1024, "cuda:0", 0.1, None, 60_000.0)
+    detail = bench_report.evaluate_targets([slow, fast, no_torch])[2]["detail"]
+    assert detail.startswith("1 of 2 rows faster; slowest ratio 0.50×")
+    assert detail.endswith("; 1 GPU rows without a PyTorch measurement")
+    assert "without a PyTorch" not in bench_report.evaluate_targets([slow, fast])[2]["detail"]
+    kernels = [_row("sgd_update", None, 1 << 20, "cuda:0", ms, 0.02, 500.0, kind="kernel") for ms in (0.01, 1.0)]
+    assert bench_report.evaluate_targets(kernels)[4]["detail"].startswith("1 of 2 rows at ≥ 80% of the measured 500 GB/s")
+
+
+def test_the_table_numbers_are_rounded_as_the_readme_shows():
+    assert [bench_report._ms(v) for v in (0.2, 3.344, 19.44, 99.94, 99.96, 177.3, 1946.2)] == [
+        "0.200", "3.34", "19.4", "99.9", "100", "177", "1,946"]
+    assert [bench_report._rate(v) for v in (100.0, 526.4, 999.6, 62_512.0, 99_960.0, 1.84e6, 2.5e9)] == [
+        "100", "526", "1.00k", "62.5k", "100k", "1.84M", "2.50G"]
+    assert bench_report._ms(None) == bench_report._rate(None) == bench_report._number(None) == "n/a"
+    net = _row("mnist-mlp", MLP_DIMS, 256, "cpu", 5.08, 5.38, 203.8)
+    kernel = _row("sgd_update", None, 1 << 20, "cpu", 0.5, None, 20.0, kind="kernel")
+    lines = bench_report.results_table([net, kernel]).splitlines()[2:]
+    assert lines[0].startswith(f"| mnist-mlp | cpu | float32 | 784-512-512-10 | 256 | 5.08 | 50.4k | "
+                               f"{net['gflops']:,.1f} GFLOP/s | {net['pct_of_peak']:.1f}% | 47.6k | 1.06× (1.06–1.06) |")
+    assert lines[1].startswith(f"| sgd_update | cpu | float32 | 1048576 | 1,048,576 | 0.500 | 2.10G | "
+                               f"{kernel['gb_per_s']:,.1f} GB/s | {kernel['pct_of_peak']:.1f}% | n/a | n/a |")
+
+
+def test_the_report_shows_the_measured_ceilings_and_the_machine():
+    peaks = {"cpu": {"gemm_gflops": 203.84, "gemm": {"n": 2048, "dtype": "float32"}, "torch_gemm_gflops": 178.94,
+                     "copy_gb_per_s": 22.43},
+             "cuda:0": {"gemm_gflops": 51234.5, "gemm": {"n": 8192, "dtype": "float32"}, "torch_gemm_gflops": None,
+                        "copy_gb_per_s": 3012.0}}
+    assert bench_report.peaks_table(peaks).splitlines()[2:] == [
+        "| cpu | float32 | 203.8 (n = 2048) | 178.9 | 22.4 |",
+        "| cuda:0 | float32 | 51,234.5 (n = 8192) | n/a | 3,012.0 |",
+    ]
+    machine = {"cpu": {"model": "EPYC", "usable_cpus": 2, "blas_threads": 2, "torch_threads": None},
+               "blas": {"name": "OpenBLAS", "version": "0.3.31"}, "gpu": None, "cuda": {"reason": "no GPU"},
+               "versions": {"numpy": "2.3.0", "cupy": None, "torch": None, "deepnet_gpu": "0.1.0"}}
+    assert bench_report._machine_line(machine) == (
+        "CPU: EPYC, 2 usable CPUs, BLAS OpenBLAS 0.3.31 with 2 threads. GPU: none measured: no GPU. "
+        "NumPy 2.3.0, CuPy not installed, PyTorch not installed, deepnet_gpu 0.1.0.")
+    machine["cpu"]["torch_threads"] = 2
+    machine["blas"] = {"error": "threadpoolctl is not installed"}
+    machine["versions"].update(cupy="13.6.0", torch="2.13.0")
+    machine["gpu"] = {"name": "NVIDIA H100", "sm_count": 132, "memory_bytes": 80 * 2**30,
+                      "cuda": {"driver": "12.8", "runtime": "12.9"}}
+    assert bench_report._machine_line(machine) == (
+        "CPU: EPYC, 2 usable CPUs, BLAS threadpoolctl is not installed with 2 threads (PyTorch set to 2). "
+        "GPU: NVIDIA H100, 132 SMs, 80 GiB, CUDA driver 12.8 / runtime 12.9. "
+        "NumPy 2.3.0, CuPy 13.6.0, PyTorch 2.13.0, deepnet_gpu 0.1.0.")
+    machine["gpu"] = {"error": "CUDARuntimeError: cudaErrorNoDevice"}
+    assert "GPU: CUDARuntimeError: cudaErrorNoDevice. " in bench_report._machine_line(machine)
+
+
+def test_the_plot_draws_each_series_against_batch_on_log_axes(tmp_path, monkeypatch):
+    figure_module = pytest.importorskip("matplotlib.figure")
+    rows = [_row("mnist-mlp", MLP_DIMS, m, "cpu", 2.0, 3.0, 100.0) for m in (64, 256)]
+    path = tmp_path / "speedup.png"
+    assert bench_report.plot({"rows": rows}, path) == f"plot: {path}"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = []
+    monkeypatch.setattr(figure_module.Figure, "savefig", lambda self, *args, **kwargs: saved.append(self))
+    rows.append(_row("mnist-mlp", MLP_DIMS, 256, "cuda:0", 0.05, 1.0, 100.0))  # GPU ÷ CPU = 40×
+    bench_report.plot({"rows": rows}, path)
+    axes = saved[0].axes[0]
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in axes.get_lines()}
+    assert lines["ours ÷ PyTorch (cpu)"] == ([64, 256], [1.5, 1.5]) and lines["ours: GPU ÷ CPU"] == ([256], [40.0])
+    assert any(ys == [1.0, 1.0] for label, (_, ys) in lines.items() if label.startswith("_"))  # the parity line
+    assert (axes.get_xscale(), axes.get_yscale()) == ("log", "log") and list(axes.get_xticks()) == [64, 256]
+    assert axes.get_title() == "784-512-512-10 training step, float32" and axes.get_legend() is not None
+    assert axes.get_xlabel() == "batch size m" and axes.get_ylabel() == "speedup (ratio of samples/s)"
+    saved.clear()
+    bench_report.plot({"rows": rows[:2]}, path)
+    assert saved[0].axes[0].get_yscale() == "linear"
+
+
+def test_the_repeats_option_takes_five_and_the_devices_asked_for(monkeypatch, no_gpu):
+    parser = argparse.ArgumentParser()
+    benchmark.add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.device, args.dtype, args.repeats, args.seed) == ("all", "float32", 5, 0)
+    assert parser.parse_args(["--repeats", "5"]).repeats == 5
+    monkeypatch.setattr(benchmark, "get_backend", lambda name: name)
+    assert benchmark._backends("cpu") == (["cpu"], {})
+    assert benchmark._backends("all") == (["cpu"], {"cuda": no_gpu.reason})
+    monkeypatch.setattr(benchmark, "cuda_status", lambda: CudaStatus(True, "", "", "14.0.0", 1))
+    assert benchmark._backends("all") == (["cpu", "cuda"], {})
+
+
+def test_the_recorded_command_repeats_the_run():
+    parser = argparse.ArgumentParser()
+    benchmark.add_arguments(parser)
+    args = parser.parse_args(["--device", "cpu", "--quick", "--repeats", "7", "--json", "r.json", "--plot", "p.png"])
+    assert benchmark.command_line(args) == (
+        "deepnet bench --device cpu --dtype float32 --repeats 7 --seed 0 --quick --json r.json --plot p.png")
+
+
+def test_a_run_against_a_stand_in_pytorch_fills_the_torch_columns(tiny, no_gpu, monkeypatch, tmp_path, capsys):
+    """The PyTorch-compared path of the runner without PyTorch installed: a stand-in side whose
+    clock says 0.5 ms per step."""
+    log = []
+
+    class Clock:
+        kind = "fake"
+
+        def elapsed_ms(self, fn, count):
+            for _ in range(count):
+                fn()
+            return 0.5 * count
+
+    class Run:
+        def first(self):
+            log.append("first")
+
+        def __call__(self):
+            pass
+
+        def check(self):
+            log.append("check")
+
+    class Side:
+        usable, reason, clock = True, "", Clock()
+
+        def __init__(self, torch, reason, device):
+            self.synchronize = lambda: None
+
+        def build(self, workload, dtype, seed):
+            return Run()
+
+        def gemm_gflops(self, n, dtype, repeats, min_rep_ms):
+            return 123.0
+
+    fake_torch = types.SimpleNamespace(
+        __version__="0.0-fake", get_num_threads=lambda: 1, set_num_threads=lambda n: None,
+        backends=types.SimpleNamespace(cuda=types.SimpleNamespace(matmul=types.SimpleNamespace(allow_tf32=False))))
+    monkeypatch.setattr(bench_torch, "load", lambda: (fake_torch, ""))
+    monkeypatch.setattr(bench_torch, "TorchSide", Side)
+    for ours in (OursKernel, OursNetwork):
+        monkeypatch.setattr(ours, "check", lambda self: log.append("ours check"))
+    path, markdown, png = tmp_path / "bench.json", tmp_path / "bench.md", tmp_path / "bench.png"
+    assert run_bench(["--device", "all", "--json", str(path), "--markdown", str(markdown), "--plot", str(png)]) == 0
+    result = json.loads(path.read_text())
+    assert result["peaks"]["cpu"]["torch_gemm_gflops"] == 123.0 and result["skipped"] == {"cuda": no_gpu.reason}
+    assert "cpu: tiny catalogue" in result["notes"]
+    machine = result["machine"]
+    assert machine["versions"]["torch"] == "0.0-fake" and machine["tf32"]["torch_allow_tf32"] is False
+    assert machine["cpu"]["torch_threads"] == machine["cpu"]["blas_threads"] and machine["gpu"] is None
+    assert not any("PyTorch columns are n/a" in note for note in result["notes"])
+    assert log == ["first", "ours check", "check"] * len(TINY)
+    for row, workload in zip(result["rows"], TINY):
+        assert row["torch_ms_per_step"] == 0.5 and row["torch_rep_ms"] == [0.5] * 5 and row["torch_first_step_ms"] > 0
+        assert row["speedup_vs_torch"] == pytest.approx(0.5 / row["ms_per_step"])
+        assert row["speedup_per_pair"] == pytest.approx([0.5 / o for o in row["rep_ms"]])
+        samples = workload.batch if workload.kind == "network" else workload.elements
+        assert row["samples_per_s"] == pytest.approx(samples / row["ms_per_step"] * 1e3)
+        assert row["torch_samples_per_s"] == pytest.approx(samples / 0.5 * 1e3) and row["torch_note"] == ""
+    assert result["targets"][0]["status"] == ("met" if result["rows"][1]["speedup_vs_torch"] >= 1.0 else "missed")
+    out = capsys.readouterr().out
+    assert f"cuda: not measured: {no_gpu.reason}" in out and f"{result['rows'][1]['speedup_vs_torch']:.2f}× PyTorch" in out
+    report = markdown.read_text()
+    assert "cpu: GEMM " in out and report in out and f"JSON: {path}" in out and f"markdown: {markdown}" in out
+    assert "| 123.0 |" in report and "## Targets" in report
+    if importlib.util.find_spec("matplotlib"):
+        assert png.exists() and f"plot: {png}" in out
+
+
+def test_the_catalogue_is_the_readme_list():
+    workloads, notes = catalogue("cuda", quick=False)
+    assert [(w.name, w.dims, w.batch) for w in workloads if w.kind == "network"] == [
+        ("cat-net", (12288, 20, 7, 5, 1), 209), *[("mnist-mlp", MLP_DIMS, m) for m in (64, 256, 1024, 8192)],
+        ("wide-4096", (4096,) * 5, 8192)]
+    kernels = [w for w in workloads if w.kind == "kernel"]
+    assert sorted({w.elements for w in kernels}) == [1 << 20, 1 << 22, 1 << 24, 1 << 26] and len(kernels) == 16
+    assert {w.shape for w in kernels if w.elements == 1 << 20} == {(1024, 1024), (1 << 20,)}
+    assert [w.shape for w in kernels if w.kernel == "sgd_update"][0] == (1 << 20,)
+    cpu, notes = catalogue("cpu", quick=False)
+    assert max(w.elements for w in cpu if w.kind == "kernel") == 1 << 24
+    assert any(note.startswith("wide-4096: batch scaled from 8192 to 1024") and "is 3.3 TFLOP" in note for note in notes)
+    assert any("stop at 16M elements" in note and note.endswith("(64M not measured)") for note in notes)
+    quick, notes = catalogue("cpu", quick=True)
+    assert any(note.startswith("--quick:") for note in notes)
+    assert [w.batch for w in quick if w.kind == "network" and w.dims == MLP_DIMS] == [256]
+
+
+def test_the_kernel_data_are_what_the_kernels_read():
+    relu = KernelWorkload("b", "activation_backward_from_a", 1 << 12, "relu").data(0, np.float32)
+    sigmoid = KernelWorkload("b", "activation_backward_from_a", 1 << 12, "sigmoid").data(0, np.float32)
+    assert relu["A"].min() == 0 and relu["A"].max() > 1 and sigmoid["A"].shape == (1024, 4)
+    assert 0 < sigmoid["A"].min() and sigmoid["A"].max() < 1 and abs(float(sigmoid["A"].mean()) - 0.5) < 0.05
+    forward = KernelWorkload("f", "bias_activation_forward", 1 << 12, "relu").data(0, np.float32)
+    assert forward["Z"].shape == (1024, 4) and forward["b"].shape == (1024, 1)
+
+
+def test_our_side_times_real_training_steps_and_kernel_calls():
+    cpu = backend.get_backend("cpu")
+    run = OursNetwork(NetworkWorkload("tiny", (8, 4, 3), 16), cpu, "float32", 0)
+    before = run.net.parameters
+    run.first()
+    after_first = float(run.running)
+    assert after_first > 0 and any(not np.array_equal(before[k], v) for k, v in run.net.parameters.items())
+    run()
+    assert float(run.running) > after_first
+    run.check()
+    run.running[...] = np.nan
+    with pytest.raises(RuntimeError, match="diverged"):
+        run.check()
+
+    calls = []
+
+    class Ops:
+        def __getattr__(self, name):
+            return lambda *args: calls.append((name, args))
+
+    fake = types.SimpleNamespace(asarray=np.asarray, ops=Ops())
+    for kernel, activation, at, value in (("bias_activation_forward", "relu", 3, RELU),
+                                          ("activation_backward_from_a", "sigmoid", 3, SIGMOID),
+                                          ("sgd_update", None, 2, LEARNING_RATE)):
+        calls.clear()
+        one = OursKernel(KernelWorkload(kernel, kernel, 1 << 12, activation), fake, np.float32, 0)
+        one.first()
+        one()
+        assert [name for name, _ in calls] == [kernel] * 2
+        args = calls[0][1]
+        assert args[at] == value
+        if kernel == "bias_activation_forward":
+            assert args[0] is args[2]  # in place: A is Z
+
+
+def test_the_host_clock_and_time_once_synchronise_around_the_calls():
+    log = []
+
+    def call():
+        log.append("call")
+        time.sleep(0.01)
+
+    clock = bench_timing.HostClock(lambda: log.append("sync"))
+    start = time.perf_counter()
+    ms = clock.elapsed_ms(call, 3)
+    wall = (time.perf_counter() - start) * 1e3
+    assert log == ["sync", "call", "call", "call", "sync"] and 30 <= ms <= wall
+    log.clear()
+    start = time.perf_counter()
+    ms = bench_timing.time_once(call, lambda: log.append("sync"))
+    wall = (time.perf_counter() - start) * 1e3
+    assert log == ["sync", "call", "sync"] and 10 <= ms <= wall
+
+
+def test_clock_for_picks_cuda_events_on_a_gpu():
+    cuda = types.SimpleNamespace(Event=object(), get_elapsed_time=object())
+    gpu = types.SimpleNamespace(name="cuda", xp=types.SimpleNamespace(cuda=cuda), synchronize=object())
+    clock = bench_timing.clock_for(gpu)
+    assert isinstance(clock, bench_timing.EventClock) and clock.kind == "cuda_events"
+    assert (clock.make_event, clock.elapsed, clock.synchronize) == (cuda.Event, cuda.get_elapsed_time, gpu.synchronize)
+    assert isinstance(bench_timing.clock_for(backend.get_backend("cpu")), bench_timing.HostClock)
+
+
+def test_the_warm_up_doubles_to_250_ms_and_a_repetition_fills_20_ms():
+    class Clock:
+        kind = "fake"
+        batches = []
+
+        def elapsed_ms(self, fn, count):
+            self.batches.append(count)
+            return 2.0 * count
+
+    clock = Clock()
+    timing = bench_timing.measure(lambda: None, clock)
+    assert clock.batches[:7] == [1, 2, 4, 8, 16, 32, 64]  # 254 ms of warm-up: the first total >= 250
+    assert clock.batches[7:] == [10] * 5 and timing.calls_per_rep == 10 and timing.ms == 2.0
+    with pytest.raises(ValueError, match="at least 5"):
+        bench_timing.measure_pair(lambda: None, clock, lambda: None, clock, repeats=4)
+
+
+def test_the_ceilings_count_2n3_flops_and_a_copys_read_and_write(monkeypatch):
+    assert bench_machine.GEMM_SIZE == {"cpu": 2048, "cuda": 8192}
+    assert bench_machine.COPY_ELEMENTS == {"cpu": 1 << 25, "cuda": 1 << 28}
+    monkeypatch.setattr(bench_machine, "GEMM_SIZE", {"cpu": 64})
+    monkeypatch.setattr(bench_machine, "COPY_ELEMENTS", {"cpu": 1 << 10})
+
+    class Clock:  # 4 ms per call, whatever the call
+        kind = "fake"
+
+        def elapsed_ms(self, fn, count):
+            for _ in range(count):
+                fn()
+            return 4.0 * count
+
+    peaks = bench_machine.measure_peaks(backend.get_backend("cpu"), "float64", Clock(), 5)
+    assert peaks["gemm_gflops"] == pytest.approx(2 * 64**3 / 4.0 / 1e6)
+    assert peaks["copy"]["bytes_moved"] == 2 * 1024 * 8
+    assert peaks["copy_gb_per_s"] == pytest.approx(2 * 1024 * 8 / 4.0 / 1e6)
+    assert peaks["gemm"] == {"n": 64, "dtype": "float64", "ms": 4.0, "rep_ms": [4.0] * 5}
+
+
+def test_blas_threads_come_from_the_first_thread_variable_set(monkeypatch):
+    for name in bench_machine.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(bench_machine.info, "cpu_info", lambda: {"usable_cpus": 6})
+    assert bench_machine.blas_threads()[0] == 6
+    monkeypatch.setenv("OMP_NUM_THREADS", "0")
+    assert bench_machine.blas_threads()[0] == 6
+    monkeypatch.setenv("MKL_NUM_THREADS", "1")
+    assert bench_machine.blas_threads() == (1, "$MKL_NUM_THREADS")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", " 2 ")
+    assert bench_machine.blas_threads() == (2, "$OPENBLAS_NUM_THREADS")
+
+
+def test_nvidia_smi_fields_are_read_back_by_name(monkeypatch):
+    monkeypatch.setattr(bench_machine.shutil, "which", lambda name: None)
+    assert bench_machine.nvidia_smi(0) == {"error": "nvidia-smi is not on PATH"}
+    monkeypatch.setattr(bench_machine.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    seen = []
+
+    def fake_run(command, **kwargs):
+        seen.append(command)
+        return types.SimpleNamespace(stdout="NVIDIA H100, 570.1, 1980 MHz, 1980 MHz, 2619 MHz, 700.00 W\n")
+
+    monkeypatch.setattr(bench_machine.subprocess, "run", fake_run)
+    assert bench_machine.nvidia_smi(1) == {"name": "NVIDIA H100", "driver_version": "570.1", "clocks.sm": "1980 MHz",
+                                           "clocks.max.sm": "1980 MHz", "clocks.mem": "2619 MHz",
+                                           "power.limit": "700.00 W"}
+    assert seen[0][:2] == ["nvidia-smi", "--id=1"]
+
+    def failing_run(command, **kwargs):
+        raise subprocess.TimeoutExpired(command, 20)
+
+    monkeypatch.setattr(bench_machine.subprocess, "run", failing_run)
+    assert bench_machine.nvidia_smi(0)["error"].startswith("TimeoutExpired")

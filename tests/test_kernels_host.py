@@ -250,3 +250,21 @@ def test_the_sgd_update_twin_returns_the_params_it_stepped():
     params, grads = np.arange(4.0), np.ones(4)
     assert TWINS.sgd_update(params, grads, 0.5, np.array(1.0)) is params
     np.testing.assert_array_equal(params, np.arange(4.0) - 0.5)
+
+
+@needs_harness
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hot_row", [0, 1, 2, 3])
+def test_categorical_cross_entropy_shifts_by_the_largest_logit_of_each_column(host_kernels, dtype, hot_row):
+    """logsumexp must subtract the maximum over every row: one logit far above the others, in each
+    row in turn, overflows exp if any row is left out of the maximum (the random and edge cases
+    never put the extreme value in row 1)."""
+    Z = np.zeros((4, 3), dtype)
+    Z[hot_row] = [1e4, 1e3, 200.0]
+    Y = np.zeros((4, 3), dtype)
+    Y[hot_row, 0] = Y[(hot_row + 1) % 4, 1:] = 1
+    out, expected = np.empty((1, 3), dtype), np.empty((1, 3), dtype)
+    host_kernels.loss_terms(Z, None, Y, CATEGORICAL_CROSS_ENTROPY, out)
+    TWINS.loss_terms(Z, None, Y, CATEGORICAL_CROSS_ENTROPY, expected)
+    np.testing.assert_allclose(expected, [[0.0, 1e3, 200.0]], rtol=1e-6)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
