@@ -2,10 +2,12 @@
 
 import logging
 import sys
+import types
 
 import numpy as np
 import pytest
 
+import deepnet_gpu
 from deepnet_gpu import DeepNet, DeviceUnavailableError, backend
 from deepnet_gpu.backend import CudaStatus, get_backend
 
@@ -96,3 +98,115 @@ def test_auto_falls_back_when_our_kernels_do_not_compile(one_gpu, monkeypatch, c
 def test_cupy_module_refuses_without_a_usable_gpu(no_gpu):
     with pytest.raises(DeviceUnavailableError, match="CUDA is unusable: no GPU is usable"):
         backend.cupy_module()
+
+
+@pytest.fixture
+def fresh_probe(monkeypatch):
+    backend.cuda_status.cache_clear()
+    yield monkeypatch
+    backend.cuda_status.cache_clear()
+
+
+def _cupy_stand_in(available, count):
+    def device_count():
+        if isinstance(count, Exception):
+            raise count
+        return count
+
+    def is_available():
+        if isinstance(available, Exception):
+            raise available
+        return available
+
+    runtime = types.SimpleNamespace(getDeviceCount=device_count)
+    return types.SimpleNamespace(__version__="13.6.0", is_available=is_available, cuda=types.SimpleNamespace(runtime=runtime))
+
+
+@pytest.mark.parametrize("available, count, expected", [
+    (RuntimeError("driver crashed"), 1,
+     CudaStatus(False, "the CUDA driver failed: RuntimeError('driver crashed')", "check the NVIDIA driver with nvidia-smi", "13.6.0")),
+    (False, RuntimeError("cudaErrorNoDevice"),
+     CudaStatus(False, "no GPU is usable: cudaErrorNoDevice",
+                "run on a machine with an NVIDIA GPU and driver, or use device='cpu'", "13.6.0")),
+    (False, 0,
+     CudaStatus(False, "no GPU is usable: cupy.is_available() is False",
+                "run on a machine with an NVIDIA GPU and driver, or use device='cpu'", "13.6.0")),
+    (True, 2, CudaStatus(True, "2 GPU(s) found", "", "13.6.0", 2)),
+])
+def test_the_probe_reports_what_cupy_and_the_driver_say(fresh_probe, available, count, expected):
+    fresh_probe.setitem(sys.modules, "cupy", _cupy_stand_in(available, count))
+    assert backend.cuda_status() == expected
+
+
+class _BrokenCupyImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cupy":
+            raise RuntimeError("libcudart.so.12: cannot open shared object file")
+        return None
+
+
+def test_a_cupy_that_fails_to_import_is_reported(fresh_probe):
+    fresh_probe.delitem(sys.modules, "cupy", raising=False)
+    fresh_probe.setattr(sys, "meta_path", [_BrokenCupyImport(), *sys.meta_path])
+    status = backend.cuda_status()
+    assert not status.usable and status.reason.startswith("CuPy failed to import: RuntimeError('libcudart")
+    assert "deepnet_gpu[cuda12]" in status.fix
+
+
+@pytest.fixture
+def built(one_gpu, monkeypatch):
+    calls = []
+
+    def build(index, tf32=False):
+        calls.append((index, tf32))
+        return f"gpu{index}"
+
+    monkeypatch.setattr(backend, "_cached_cuda_backend", build)
+    return calls
+
+
+def test_auto_picks_gpu_0_when_one_is_usable_and_says_so(built, caplog):
+    with caplog.at_level(logging.INFO, logger="deepnet_gpu"):
+        assert get_backend("auto", tf32=True) == "gpu0"
+    assert built == [(0, True)]
+    assert caplog.records[-1].name == "deepnet_gpu"
+    assert "device='auto' resolved to cuda:0 (1 GPU(s) found)" in caplog.text
+    assert backend.describe_auto() == "auto -> cuda:0 (1 GPU(s) found)"
+
+
+def test_cuda_names_resolve_to_their_index(built):
+    assert get_backend("cuda") == "gpu0" and get_backend("CUDA:0") == "gpu0"
+    assert built == [(0, False), (0, False)]
+    with pytest.raises(DeviceUnavailableError, match=r"'cuda:1' does not exist: this machine has 1 GPU\(s\): 'cuda:0'"):
+        get_backend("cuda:1")
+
+
+def test_backend_of_a_cupy_array_is_its_gpu(built):
+    class FakeCupyArray:
+        device = types.SimpleNamespace(id=0)
+
+    FakeCupyArray.__module__ = "cupy._core.core"
+    assert backend.backend_of(FakeCupyArray()) == "gpu0" and built == [(0, False)]
+
+
+def test_cupy_module_is_cupy_when_a_gpu_is_usable(one_gpu, monkeypatch):
+    stand_in = types.SimpleNamespace()
+    monkeypatch.setitem(sys.modules, "cupy", stand_in)
+    assert backend.cupy_module() is stand_in
+
+
+def test_the_cpu_backend_describes_and_owns_numpy_arrays():
+    cpu = get_backend("cpu")
+    assert repr(cpu) == "<Backend cpu (NumpyKernels)>"
+    assert cpu.owns(np.zeros(2)) is True and cpu.owns([0.0]) is False
+    assert cpu.out_of_memory_errors == (MemoryError,)
+    out = np.empty((1, 1))
+    cpu.gemm("N", "N", np.array([[3.0]]), np.array([[4.0]]), out=out, alpha=2.0)
+    assert out[0, 0] == 24.0
+
+
+def test_the_package_logger_is_silent_unless_configured_and_the_api_is_listed():
+    handlers = logging.getLogger("deepnet_gpu").handlers
+    assert any(isinstance(handler, logging.NullHandler) for handler in handlers)
+    assert sorted(deepnet_gpu.__all__) == ["DeepNet", "DeviceMemoryError", "DeviceUnavailableError", "SGD",
+                                           "TrainingDivergedError", "__version__", "get_backend", "gradcheck"]

@@ -23,6 +23,7 @@ from deepnet_gpu.validation import encode_Y
     ({"device": "tpu"}, "device must be one of cpu, cuda, cuda:N, auto"),
     ({"device": 3}, "device must be one of"),
     ({"dtype": "float16"}, "dtype must be one of float32, float64"),
+    ({"dtype": 1.5}, "dtype must be one of float32, float64; got 1.5"),
     ({"seed": -1}, "seed must be None or a non-negative integer"),
     ({"tf32": "yes"}, "tf32 must be True or False"),
     ({"hidden_activation": "leaky_relu", "leaky_slope": 1.5}, r"leaky_slope must be a number in \[0, 1\)"),
@@ -140,3 +141,32 @@ def test_class_labels_become_one_hot_columns_in_the_networks_dtype():
     Y = encode_Y(np.array([2.0, 0.0, 1.0]), 3, 3, "softmax", get_backend("cpu"), np.dtype(np.float32))
     assert Y.dtype == np.float32
     np.testing.assert_array_equal(Y, np.eye(3)[:, [2, 0, 1]])
+
+
+def test_targets_come_back_in_the_networks_dtype():
+    Y = encode_Y(np.array([[0.0, 1.0]]), 2, 1, "sigmoid", get_backend("cpu"), np.dtype(np.float32))
+    assert Y.dtype == np.float32
+
+
+def test_targets_of_three_dimensions_are_refused():
+    with pytest.raises(ValueError, match=r"Y must be 2-D \(n_y=1, m\) or 1-D \(m,\); got shape \(1, 1, 3\)"):
+        encode_Y(np.zeros((1, 1, 3)), 3, 1, "sigmoid", get_backend("cpu"), np.dtype(np.float64))
+
+
+@pytest.mark.parametrize("Y", [
+    [[1.5, 0.0], [-0.5, 1.0]],  # columns sum to 1 but are not probabilities
+    [[0.5015, 0.0], [0.5, 1.0]],  # a column sums to 1.0015
+    [[-0.5], [0.75], [0.75]],  # a negative entry
+    [[1.0005], [0.0]],  # an entry above 1, the sum within the tolerance
+])
+def test_softmax_targets_must_be_probability_columns(Y):
+    Y = np.array(Y)
+    with pytest.raises(ValueError, match="must be one-hot \\(or probability\\) columns summing to 1"):
+        encode_Y(Y, Y.shape[1], Y.shape[0], "softmax", get_backend("cpu"), np.dtype(np.float64))
+
+
+def test_negative_class_labels_are_refused_and_at_most_five_are_named():
+    with pytest.raises(ValueError, match=r"class labels must be integers in \[0, 2\); got values -1.0$"):
+        encode_Y(np.array([-1.0, 0.0]), 2, 2, "softmax", get_backend("cpu"), np.dtype(np.float64))
+    with pytest.raises(ValueError, match=r"got values 2.0, 3.0, 4.0, 5.0, 6.0$"):
+        encode_Y(np.array([0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]), 7, 2, "softmax", get_backend("cpu"), np.dtype(np.float64))

@@ -3,12 +3,13 @@
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet, cli, get_backend
+from deepnet_gpu import DeepNet, backend, cli, datasets, get_backend
 
 FAST = ["--epochs", "30", "--print-every", "10"]
 
@@ -138,6 +139,14 @@ def test_info_json(capsys):
         (["train", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
         (["train", "--test-fraction", "1.5"], "argument --test-fraction: expected a number between 0 and 1"),
         (["train", "--hidden", "4", "--layers", "30,4,1"], "argument --layers: not allowed with argument --hidden"),
+        (["train", "--epochs", "abc"], "argument --epochs: expected a positive integer; got 'abc'"),
+        (["train", "--print-every", "-1"], "argument --print-every: expected an integer >= 0; got '-1'"),
+        (["train", "--learning-rate", "0"], "argument --learning-rate: expected a positive finite number; got '0'"),
+        (["train", "--test-fraction", "0"], "argument --test-fraction: expected a number between 0 and 1 (exclusive); got '0'"),
+        (["train", "--test-fraction", "1"], "argument --test-fraction: expected a number between 0 and 1 (exclusive); got '1'"),
+        (["train", "--hidden", "16,0"], "argument --hidden: expected comma-separated positive integers such as 16,8; got '16,0'"),
+        (["train", "--init", "zeros"], "argument --init: invalid choice: 'zeros'"),
+        (["train", "--output-activation", "relu"], "argument --output-activation: invalid choice: 'relu'"),
         (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
         ([], "the following arguments are required: COMMAND"),
     ],
@@ -153,6 +162,7 @@ def test_bad_arguments_exit_2_naming_the_argument(capsys, argv, named):
     "argv, message",
     [
         (["train", "--layers", "31,4,1"], "argument --layers: the data needs input size 30 and output size 1; got 31,4,1"),
+        (["train", "--layers", "30"], "argument --layers: needs at least the input and output sizes; got 30"),
         (["train", "--device", "tpu"], "argument --device: device must be one of cpu, cuda, cuda:N, auto; got 'tpu'"),
         (["train", "--test-data", "t.npz"], "argument --test-data: needs --data"),
         (["train", "--data", "no/such/file.csv"], "data file not found: no/such/file.csv"),
@@ -213,3 +223,152 @@ def test_python_dash_m_runs_the_cli(module):
                                 env=env, timeout=60)
         assert result.returncode == 0, result.stderr
         assert f"usage: deepnet {command}" in result.stdout and expected in result.stdout
+
+
+def test_train_defaults_are_the_documented_ones():
+    args = cli.build_parser().parse_args(["train"])
+    assert (args.data, args.test_data, args.test_fraction, args.split_seed, args.standardize) == (None, None, 0.2, 0, False)
+    assert (args.hidden, args.layers, args.hidden_activation, args.output_activation) == (None, None, "relu", None)
+    assert (args.init, args.seed, args.device, args.dtype) == ("he", 1, "auto", "float32")
+    assert (args.learning_rate, args.epochs, args.batch_size, args.print_every) == (0.1, 1000, None, 100)
+    assert (args.plot, args.no_plot, args.save) == ("deepnet_cost.png", False, None)
+
+
+def test_train_accepts_the_smallest_valid_values():
+    args = cli.build_parser().parse_args(
+        ["train", "--epochs", "1", "--print-every", "0", "--batch-size", "1", "--seed", "0", "--split-seed", "5",
+         "--test-fraction", "0.5", "--learning-rate", "1e-3", "--hidden", "1,2"]
+    )
+    assert (args.epochs, args.print_every, args.batch_size, args.seed, args.split_seed) == (1, 0, 1, 0, 5)
+    assert (args.test_fraction, args.learning_rate, args.hidden) == (0.5, 1e-3, (1, 2))
+
+
+def test_the_split_options_reach_the_loader(tmp_path):
+    args = cli.build_parser().parse_args(["train", "--test-fraction", "0.5", "--split-seed", "3"])
+    expected = datasets.load_default(test_fraction=0.5, seed=3)
+    np.testing.assert_array_equal(cli._load_data(args).X_test, expected.X_test)
+    rng = np.random.default_rng(4)
+    np.savez(tmp_path / "d.npz", X=rng.normal(3.0, 2.0, size=(2, 20)), Y=np.arange(20) % 2)
+    args = cli.build_parser().parse_args(
+        ["train", "--data", str(tmp_path / "d.npz"), "--test-fraction", "0.25", "--split-seed", "4", "--standardize"]
+    )
+    expected = datasets.load(tmp_path / "d.npz", test_fraction=0.25, seed=4, standardize=True)
+    data = cli._load_data(args)
+    np.testing.assert_array_equal(data.X_train, expected.X_train)
+    np.testing.assert_array_equal(data.X_test, expected.X_test)
+
+
+ONE_HOT = np.eye(3)[:, [0, 1, 2, 0]]
+
+
+@pytest.mark.parametrize(
+    "Y, activation, expected",
+    [
+        ([[0, 1, 1, 0]], None, (1, "sigmoid")),
+        ([[0, 1, 2, 2]], None, (3, "softmax")),
+        ([[-1, 0, 1, 2, 3]], None, (1, "linear")),
+        ([[0.5, 1.5, 2.5]], None, (1, "linear")),
+        ([[0, 0, 0]], "softmax", (2, "softmax")),
+        ([[0, 1, 0, 1]], "linear", (1, "linear")),
+        (ONE_HOT, None, (3, "softmax")),
+        ([[1, 0, 1, 1], [1, 1, 0, 0]], None, (2, "sigmoid")),
+        ([[0.5, 2.0, 1.0], [1.0, 0.0, 3.0]], None, (2, "linear")),
+        (ONE_HOT, "sigmoid", (3, "sigmoid")),
+    ],
+)
+def test_infer_output_from_the_labels(Y, activation, expected):
+    Y = np.asarray(Y, dtype=float)
+    assert cli.infer_output(Y[:, :-1], Y[:, -1:], activation) == expected
+
+
+def test_infer_output_refuses_softmax_over_non_class_labels():
+    with pytest.raises(ValueError, match="argument --output-activation: softmax needs integer class labels"):
+        cli.infer_output(np.array([[0.5, 1.5]]), np.array([[2.5]]), "softmax")
+
+
+def test_train_with_only_input_and_output_sizes(capsys):
+    status, out, err = run(capsys, "train", "--layers", "30,1", "--epochs", "1", "--print-every", "0", "--no-plot")
+    assert status == 0, err
+    assert "DeepNet([30, 1]" in out
+
+
+def test_metrics_are_printed_as_percentages_or_r2():
+    assert cli._format_metric(0.875, "sigmoid") == "87.50%"
+    assert cli._format_metric(0.875, "softmax") == "87.50%"
+    assert cli._format_metric(0.875, "linear") == "0.8750"
+
+
+def test_plot_costs_draws_both_curves_on_a_log_scale_when_positive(tmp_path, monkeypatch):
+    figure_module = pytest.importorskip("matplotlib.figure")
+    saved = []
+    savefig = figure_module.Figure.savefig
+
+    def spy(self, *args, **kwargs):
+        saved.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(figure_module.Figure, "savefig", spy)
+    path = cli.plot_costs({"cost": [0.7, 0.5, 0.3], "val_cost": [0.8, 0.6, 0.4]}, tmp_path / "c.png", "the title")
+    assert path == tmp_path / "c.png"
+    png = path.read_bytes()
+    assert int.from_bytes(png[16:20], "big") == 640 and int.from_bytes(png[20:24], "big") == 400
+    (axes,) = saved[0].axes
+    lines = axes.get_lines()
+    assert [line.get_label() for line in lines] == ["training cost", "test cost"]
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0.7, 0.5, 0.3])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0.8, 0.6, 0.4])
+    assert (axes.get_xlabel(), axes.get_ylabel(), axes.get_title(), axes.get_yscale()) == ("epoch", "cost J", "the title", "log")
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["training cost", "test cost"]
+    cli.plot_costs({"cost": [0.5, 0.4], "val_cost": [0.6, 0.0]}, tmp_path / "d.png", "zero test cost")
+    assert saved[1].axes[0].get_yscale() == "linear"
+    cli.plot_costs({"cost": [0.5, 0.25]}, tmp_path / "e.png", "no test set")
+    assert saved[2].axes[0].get_yscale() == "log" and len(saved[2].axes[0].get_lines()) == 1
+
+
+def test_train_prints_the_dataset_device_choice_and_validation_note(capsys):
+    status, out, err = run(capsys, "train", "--no-plot", "--epochs", "2", "--print-every", "1")
+    assert status == 0, err
+    assert "\n  Breast Cancer Wisconsin (Diagnostic): 569 examples" in out
+    assert f"device: {get_backend('auto').device} ({backend.describe_auto()})\n" in out
+    assert "(the validation cost printed below is measured on the test set)" in out
+    status, out, err = run(capsys, "train", "--no-plot", "--epochs", "2", "--print-every", "0", "--device", "cpu")
+    assert status == 0, err
+    assert "device: cpu\n" in out and "validation cost" not in out
+
+
+def test_train_passes_every_option_to_the_network(capsys, monkeypatch):
+    calls = {}
+
+    class Recording(DeepNet):
+        def __init__(self, *args, **kwargs):
+            calls["init"] = (args, kwargs)
+            super().__init__(*args, **kwargs)
+
+        def fit(self, *args, **kwargs):
+            calls["fit"] = kwargs
+            return super().fit(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "DeepNet", Recording)
+    status, _, err = run(capsys, "train", "--device", "cpu", "--hidden", "4", "--hidden-activation", "tanh",
+                         "--init", "xavier", "--seed", "3", "--dtype", "float64", "--learning-rate", "0.05",
+                         "--epochs", "2", "--batch-size", "50", "--print-every", "1", "--no-plot")
+    assert status == 0, err
+    assert calls["init"] == (([30, 4, 1],), {"hidden_activation": "tanh", "output_activation": "sigmoid", "init": "xavier",
+                                             "seed": 3, "device": get_backend("cpu"), "dtype": "float64"})
+    fit = calls["fit"]
+    assert (fit["learning_rate"], fit["epochs"], fit["batch_size"], fit["print_every"]) == (0.05, 2, 50, 1)
+    assert fit["validation_data"][0].shape == (30, 114) and fit["validation_data"][1].shape == (1, 114)
+
+
+def test_train_reports_its_time_and_the_saved_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "time", types.SimpleNamespace(perf_counter=iter([100.0, 102.5]).__next__))
+    status, out, err = run(capsys, "train", "--no-plot", "--epochs", "2", "--print-every", "0",
+                           "--save", str(tmp_path / "net"))
+    assert status == 0, err
+    assert "trained 2 epochs in 2.50 s\n" in out
+    assert f"saved the network to {tmp_path / 'net.npz'}\n" in out and (tmp_path / "net.npz").is_file()
+    monkeypatch.setattr(cli, "time", types.SimpleNamespace(perf_counter=iter([0.0, 1.0]).__next__))
+    status, out, err = run(capsys, "train", "--no-plot", "--epochs", "2", "--print-every", "0",
+                           "--save", str(tmp_path / "again.npz"))
+    assert status == 0, err
+    assert f"saved the network to {tmp_path / 'again.npz'}\n" in out

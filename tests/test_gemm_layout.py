@@ -161,10 +161,12 @@ def test_tf32_is_set_for_float32_gemms_only_and_restored():
 def test_other_layouts_go_through_cupys_gemm():
     gpu = fake_cuda_backend()
     seen = []
-    gpu._cublas = types.SimpleNamespace(gemm=lambda *args, **kwargs: seen.append((args[:2], kwargs["alpha"])))
+    gpu._cublas = types.SimpleNamespace(
+        gemm=lambda *args, **kwargs: seen.append((args[:2], kwargs["alpha"], kwargs.get("beta", 0.0)))
+    )
     a = np.asfortranarray(np.ones((3, 5)))
     gpu.gemm("N", "N", HostArray(a), HostArray(np.ones((5, 2))), HostArray(np.empty((3, 2))), alpha=0.5)
-    assert seen == [(("N", "N"), 0.5)] and gpu._libcublas.calls == []
+    assert seen == [(("N", "N"), 0.5, 0.0)] and gpu._libcublas.calls == []
 
 
 def test_dtypes_without_a_direct_gemm_go_through_cupys_gemm():

@@ -1,12 +1,16 @@
 """``deepnet info``'s report: NumPy/BLAS and the CPU always; CUDA's state on every path."""
 
+import io
 import json
+import os
+import platform
 import sys
 import types
 
 import numpy as np
 import pytest
 
+import deepnet_gpu
 from deepnet_gpu import backend, info
 from deepnet_gpu.backend import CudaStatus
 
@@ -109,3 +113,84 @@ def test_gpu_query_failures_are_reported_not_raised(monkeypatch):
     text = info.format({**info.collect(), "gpus": info.gpu_properties(1), "cuda_versions": info.cuda_versions()})
     assert "GPU 0: cannot be queried (RuntimeError: driver went away)" in text
     assert "CUDA versions: unknown (RuntimeError: driver went away)" in text
+
+
+FAKE_CONFIG = {
+    "Build Dependencies": {
+        "blas": {"name": "fakeblas", "version": "1.2", "openblas configuration": "USE64  DYNAMIC_ARCH"},
+        "lapack": {"name": "fakelapack", "version": "9.9"},
+    },
+    "SIMD Extensions": {"baseline": ["SSE", "SSE2"], "found": ["AVX2"]},
+}
+
+
+def test_blas_info_reads_the_blas_entry_and_the_simd_lists(monkeypatch, no_cupy):
+    monkeypatch.setattr(np, "show_config", lambda mode: FAKE_CONFIG)
+    blas = info.blas_info()
+    assert blas == {"name": "fakeblas", "version": "1.2", "config": "USE64 DYNAMIC_ARCH",
+                    "simd_baseline": ["SSE", "SSE2"], "simd_found": ["AVX2"]}
+    text = info.format({**info.collect(), "blas": blas})
+    assert "\nBLAS: fakeblas 1.2 (USE64 DYNAMIC_ARCH)\n" in text
+    assert "\nNumPy SIMD: SSE (baseline), SSE2 (baseline), AVX2\n" in text
+    plain = {**blas, "config": "", "simd_baseline": [], "simd_found": []}
+    text = info.format({**info.collect(), "blas": plain})
+    assert "\nBLAS: fakeblas 1.2\n" in text and "NumPy SIMD" not in text
+    text = info.format({**info.collect(), "blas": {"error": "no BLAS here"}})
+    assert "\nBLAS: unknown (no BLAS here)\n" in text
+
+
+def test_blas_info_reports_a_failing_show_config(monkeypatch):
+    def broken(mode):
+        raise RuntimeError("config missing")
+
+    monkeypatch.setattr(np, "show_config", broken)
+    assert info.blas_info() == {"error": "numpy.show_config failed: RuntimeError('config missing')"}
+
+
+def test_the_report_starts_with_our_version_and_counts_no_gpu(no_cupy):
+    report = info.collect()
+    assert report["cuda"]["device_count"] == 0
+    assert info.format(report).startswith(f"deepnet_gpu {deepnet_gpu.__version__} (")
+
+
+def test_cpu_info_without_sched_getaffinity(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert info.cpu_info()["usable_cpus"] == os.cpu_count()
+
+
+def test_cpu_model_comes_from_proc_cpuinfo_or_platform(monkeypatch):
+    cpuinfo = "processor\t: 0\nmodel\t\t: 85\nmodel name\t: Fake CPU: rev 2 @ 3.00GHz\nflags\t\t: fpu\n"
+    monkeypatch.setattr(info, "open", lambda *args, **kwargs: io.StringIO(cpuinfo), raising=False)
+    assert info._cpu_model() == "Fake CPU: rev 2 @ 3.00GHz"
+
+    def unreadable(*args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(info, "open", unreadable, raising=False)
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")
+    assert info._cpu_model() == "riscv64"
+
+
+def test_cuda_versions_as_major_minor():
+    assert info._cuda_version(13000) == "13.0"
+    assert info._cuda_version(12090) == "12.9"
+    assert info._cuda_version(11080) == "11.8"
+
+
+def test_a_kernel_check_that_raises_is_one_failed_entry(monkeypatch):
+    kernels = types.ModuleType("deepnet_gpu.kernels")
+
+    def compile_all():
+        raise RuntimeError("nvrtc missing")
+
+    kernels.compile_all = compile_all
+    monkeypatch.setitem(sys.modules, "deepnet_gpu.kernels", kernels)
+    monkeypatch.setattr("deepnet_gpu.kernels", kernels, raising=False)
+    assert info.kernel_checks() == [["(kernels)", False, "RuntimeError: nvrtc missing"]]
+
+
+def test_first_line_is_cut_to_the_limit():
+    assert info._first_line("\n  " + "y" * 160 + "\nmore") == "y" * 160
+    assert info._first_line("x" * 161) == "x" * 157 + "..."
+    assert info._first_line("") == "(no message)"

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
+from deepnet_gpu.kernels import KernelLauncher, sources_digest
 from deepnet_gpu.numpy_kernels import (
     BINARY_CROSS_ENTROPY,
     CATEGORICAL_CROSS_ENTROPY,
@@ -147,6 +148,102 @@ BAD_CALLS = {
     "flat out": (lambda k: k.loss_terms(ones(2, 3), None, ones(2, 3), 0, ones(3)), ValueError, "(1, 3)"),
     "two guards": (lambda k: k.sgd_update(ones(4), ones(4), 0.1, ones(2)), ValueError, "1 value"),
     "two costs": (lambda k: k.accumulate_cost(ones(), 0.5, ones(2), ones()), ValueError, "one value"),
+    "A not an array": (lambda k: k.activation_forward(ones(2, 3), [[1.0] * 3] * 2, RELU, 0), TypeError, "A must be a numpy"),
+    "Z of another shape": (
+        lambda k: k.activation_forward(ones(2, 3), ones(3, 2), RELU, 0), ValueError, "Z must have shape (3, 2); got (2, 3)"
+    ),
+    "biased Z not an array": (
+        lambda k: k.bias_activation_forward([[1.0] * 3] * 2, ones(2, 1), ones(2, 3), RELU, 0), TypeError, "Z must be a numpy"
+    ),
+    "biased A of another dtype": (
+        lambda k: k.bias_activation_forward(ones(2, 3), ones(2, 1), ones(2, 3, dtype=np.float32), RELU, 0),
+        TypeError,
+        "A must have dtype float64 like the other written arrays; got float32",
+    ),
+    "biased Z not a matrix": (
+        lambda k: k.bias_activation_forward(ones(3), ones(3, 1), ones(3), RELU, 0), ValueError, "Z must be a (rows, m) matrix"
+    ),
+    "biased A of another shape": (
+        lambda k: k.bias_activation_forward(ones(2, 3), ones(2, 1), ones(3, 2), RELU, 0),
+        ValueError,
+        "A must have shape (2, 3); got (3, 2)",
+    ),
+    "flat bias named": (
+        lambda k: k.bias_activation_forward(ones(2, 3), ones(2), ones(2, 3), RELU, 0), ValueError, "b must have shape (2, 1)"
+    ),
+    "backward A of another shape": (
+        lambda k: k.activation_backward_from_a(ones(2, 3), ones(3, 2), ones(2, 3), RELU, 0),
+        ValueError,
+        "A must have shape (2, 3); got (3, 2)",
+    ),
+    "backward Z of another shape": (
+        lambda k: k.activation_backward_from_z(ones(2, 3), ones(3, 2), ones(2, 3), RELU, 0),
+        ValueError,
+        "Z must have shape (2, 3); got (3, 2)",
+    ),
+    "backward dA of another shape": (
+        lambda k: k.activation_backward_from_z(ones(3, 2), ones(2, 3), ones(2, 3), RELU, 0),
+        ValueError,
+        "dA must have shape (2, 3); got (3, 2)",
+    ),
+    "backward dZ not an array": (
+        lambda k: k.activation_backward_from_z(ones(2, 3), ones(2, 3), [[1.0] * 3] * 2, RELU, 0),
+        TypeError,
+        "dZ must be a numpy",
+    ),
+    "softmax Z not an array": (
+        lambda k: k.bias_softmax([[1.0] * 3] * 2, ones(2, 1), ones(2, 3)), TypeError, "Z must be a numpy"
+    ),
+    "softmax A of another dtype": (
+        lambda k: k.bias_softmax(ones(2, 3), ones(2, 1), ones(2, 3, dtype=np.float32)),
+        TypeError,
+        "A must have dtype float64 like the other written arrays; got float32",
+    ),
+    "softmax Z not a matrix": (
+        lambda k: k.bias_softmax(ones(3), ones(3, 1), ones(3)), ValueError, "Z must be a (rows, m) matrix with at least 1 row"
+    ),
+    "softmax A of another shape": (
+        lambda k: k.bias_softmax(ones(2, 3), ones(2, 1), ones(3, 2)), ValueError, "A must have shape (2, 3); got (3, 2)"
+    ),
+    "softmax bias named": (lambda k: k.bias_softmax(ones(2, 3), ones(3, 1), ones(2, 3)), ValueError, "b must have shape (2, 1)"),
+    "gradient dZ not an array": (
+        lambda k: k.output_gradient(ones(2, 3), ones(2, 3), [[1.0] * 3] * 2), TypeError, "dZ must be a numpy"
+    ),
+    "gradient A of another shape": (
+        lambda k: k.output_gradient(ones(3, 2), ones(2, 3), ones(2, 3)), ValueError, "A must have shape (2, 3); got (3, 2)"
+    ),
+    "gradient Y of another shape": (
+        lambda k: k.output_gradient(ones(2, 3), ones(3, 2), ones(2, 3)), ValueError, "Y must have shape (2, 3); got (3, 2)"
+    ),
+    "squared error of a flat A": (
+        lambda k: k.loss_terms(None, ones(3), ones(3), SQUARED_ERROR, ones(1, 3)), ValueError, "A must be a (rows, m) matrix"
+    ),
+    "cross-entropy of a flat Z": (
+        lambda k: k.loss_terms(ones(3), None, ones(3), BINARY_CROSS_ENTROPY, ones(1, 3)),
+        ValueError,
+        "Z must be a (rows, m) matrix",
+    ),
+    "loss of no rows": (
+        lambda k: k.loss_terms(ones(0, 3), None, ones(0, 3), BINARY_CROSS_ENTROPY, ones(1, 3)),
+        ValueError,
+        "Z must be a (rows, m) matrix with at least 1 row(s); got shape (0, 3)",
+    ),
+    "loss Y of another shape": (
+        lambda k: k.loss_terms(ones(2, 3), None, ones(3, 2), BINARY_CROSS_ENTROPY, ones(1, 3)),
+        ValueError,
+        "Y must have shape (2, 3); got (3, 2)",
+    ),
+    "running of another dtype": (
+        lambda k: k.accumulate_cost(ones(), 0.5, ones(), ones(dtype=np.float32)),
+        TypeError,
+        "running must have dtype float64 like the other written arrays; got float32",
+    ),
+    "two batch sums": (
+        lambda k: k.accumulate_cost(ones(2), 0.5, ones(), ones()), ValueError, "batch_sum must hold 1 value(s); got shape (2,)"
+    ),
+    "grads of another shape": (
+        lambda k: k.sgd_update(ones(4), ones(3), 0.1, 1.0), ValueError, "grads must have shape (4,); got (3,)"
+    ),
 }
 
 
@@ -268,3 +365,67 @@ def test_categorical_cross_entropy_shifts_by_the_largest_logit_of_each_column(ho
     TWINS.loss_terms(Z, None, Y, CATEGORICAL_CROSS_ENTROPY, expected)
     np.testing.assert_allclose(expected, [[0.0, 1e3, 200.0]], rtol=1e-6)
     np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+@needs_harness
+def test_the_forward_kernels_return_their_output(host_kernels):
+    Z, b, A = ones(2, 3), ones(2, 1), np.empty((2, 3))
+    assert host_kernels.bias_activation_forward(Z, b, A, RELU, 0.0) is A
+    assert host_kernels.bias_softmax(ones(2, 3), b, A) is A
+
+
+@needs_harness
+def test_read_only_arguments_may_be_lists(host_kernels):
+    rng = np.random.default_rng(5)
+    Z, Y = rng.normal(size=(1, 4)), np.array([[0.0, 1.0, 1.0, 0.0]])
+    out, expected = np.empty((1, 4)), np.empty((1, 4))
+    host_kernels.loss_terms(Z.tolist(), None, Y.tolist(), BINARY_CROSS_ENTROPY, out)
+    TWINS.loss_terms(Z, None, Y, BINARY_CROSS_ENTROPY, expected)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    A, dZ = rng.normal(size=(2, 3)), np.empty((2, 3))
+    host_kernels.output_gradient(A.astype(np.float32), Y[:, :3].repeat(2, axis=0).tolist(), dZ)
+    np.testing.assert_allclose(dZ, A.astype(np.float32) - Y[:, :3], rtol=1e-12)
+    epoch_cost, running = np.zeros(()), np.zeros(())
+    host_kernels.accumulate_cost(2.0, 0.5, epoch_cost, running)
+    assert epoch_cost == 1.0 and running == 1.0
+    params = np.ones(3)
+    host_kernels.sgd_update(params, [1.0, 2.0, 3.0], 0.5, 1.0)
+    np.testing.assert_allclose(params, [0.5, 0.0, -0.5])
+
+
+class _RecordingLauncher(KernelLauncher):
+    xp = np
+
+    def __init__(self):
+        self.launches = []
+
+    def _launch(self, kernel, dtype, work, args):
+        self.launches.append((kernel, work))
+
+
+def test_a_launcher_launches_only_when_there_is_work():
+    launcher = _RecordingLauncher()
+    launcher.activation_forward(np.empty((0, 5)), np.empty((0, 5)), RELU, 0.0)
+    launcher.sgd_update(np.empty(0), np.empty(0), 0.1, 1.0)
+    assert launcher.launches == []
+    launcher.activation_forward(ones(2, 3), np.empty((2, 3)), RELU, 0.0)
+    assert launcher.launches == [("activation_forward", 6)]
+
+
+def test_a_launcher_without_a_launch_refuses_to_run():
+    class Bare(KernelLauncher):
+        xp = np
+
+    with pytest.raises(NotImplementedError):
+        Bare().sgd_update(ones(2), ones(2), 0.1, 1.0)
+
+
+def test_the_sources_digest_depends_on_the_file_names(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.cu").write_text("xy")
+    (first / "b.cu").write_text("")
+    (second / "a.cu").write_text("x")
+    (second / "b.cu").write_text("y")
+    assert sources_digest(first) != sources_digest(second)

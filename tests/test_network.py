@@ -3,11 +3,12 @@
 import contextlib
 import dataclasses
 import types
+import warnings
 
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet, DeviceMemoryError, network
+from deepnet_gpu import DeepNet, DeviceMemoryError, TrainingDivergedError, network
 from deepnet_gpu.backend import Backend
 from deepnet_gpu.workspace import Workspace
 from tests import reference
@@ -245,3 +246,71 @@ def test_the_shared_loss_activation_and_layout_objects_are_immutable():
                        (net._layout, "layer_dims")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, field, 0)
+
+
+def test_softmax_predictions_are_one_label_per_column():
+    net = DeepNet([2, 3], output_activation="softmax", device="cpu", dtype="float64", seed=0)
+    X = np.random.default_rng(2).standard_normal((2, 5))
+    labels = net.predict(X)
+    assert labels.shape == (1, 5)
+    np.testing.assert_array_equal(labels, np.argmax(net.predict_proba(X), axis=0).reshape(1, -1))
+
+
+def test_linear_predictions_are_the_outputs():
+    net = DeepNet([2, 2], output_activation="linear", device="cpu", dtype="float64", seed=0)
+    X = np.random.default_rng(3).standard_normal((2, 4))
+    np.testing.assert_array_equal(net.predict(X), net.predict_proba(X))
+
+
+def test_score_counts_an_output_of_one_half_as_label_0_like_predict():
+    net = DeepNet([2, 1], device="cpu", dtype="float64")
+    net.set_parameters({"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))})
+    X = np.ones((2, 3))
+    np.testing.assert_array_equal(net.predict(X), [[0, 0, 0]])
+    assert net.score(X, [0, 0, 0]) == 1.0
+
+
+def test_r_squared_of_small_and_of_constant_targets():
+    net = DeepNet([1, 1], output_activation="linear", device="cpu", dtype="float64")
+    net.set_parameters({"W1": [[1.0]], "b1": [[0.0]]})
+    X = np.array([[0.1, 0.2, 0.35]])
+    Y = X + np.array([[0.01, -0.01, 0.0]])
+    residual, total = 0.0002, float(((Y - Y.mean()) ** 2).sum())
+    assert net.score(X, Y) == pytest.approx(1 - residual / total)
+    assert net.score(X, X) == 1.0
+    net.set_parameters({"W1": [[0.0]], "b1": [[0.0]]})
+    assert net.score(X, np.zeros((1, 3))) == 1.0
+    assert net.score(X, np.full((1, 3), 0.5)) == 0.0
+
+
+def test_cost_accepts_nested_lists_and_class_labels():
+    net = DeepNet([2, 3], output_activation="softmax", device="cpu", dtype="float64", seed=1)
+    X = np.random.default_rng(4).standard_normal((2, 4))
+    labels = [0, 2, 1, 2]
+    assert net.cost(X.tolist(), labels) == pytest.approx(net.cost(X, np.eye(3)[:, labels]))
+
+
+def test_set_parameters_needs_a_dict_and_accepts_nested_lists():
+    net = DeepNet([2, 1], device="cpu", dtype="float64")
+    with pytest.raises(TypeError, match=r"parameters must be a dict with keys W1, b1, \.\.\.; got list"):
+        net.set_parameters([np.ones((1, 2)), np.ones((1, 1))])
+    net.set_parameters({"W1": [[1.0, 2.0]], "b1": [[0.5]]})
+    assert net.parameters["W1"].tolist() == [[1.0, 2.0]] and net.parameters["b1"].tolist() == [[0.5]]
+
+
+def test_validation_data_must_be_a_pair():
+    net = DeepNet([2, 1], device="cpu", seed=0)
+    X, Y = np.ones((2, 4)), np.array([[0, 1, 0, 1]])
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X_val, Y_val\)"):
+        net.fit(X, Y, learning_rate=0.1, epochs=1, validation_data=(X, Y, X))
+
+
+@pytest.mark.parametrize("learning_rate", [10.0, 1000.0])  # overflows first; inf * 0 and inf - inf first
+def test_a_diverging_fit_raises_without_numpy_warnings(learning_rate):
+    rng = np.random.default_rng(6)
+    X, Y = rng.standard_normal((3, 20)) * 10, rng.standard_normal((1, 20)) * 10
+    net = DeepNet([3, 8, 8, 1], output_activation="linear", device="cpu", dtype="float32", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError):
+            net.fit(X, Y, learning_rate=learning_rate, epochs=200)

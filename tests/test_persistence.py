@@ -17,6 +17,7 @@ def test_round_trip_keeps_architecture_and_parameters(tmp_path):
     assert loaded.output_activation == "softmax"
     assert loaded.loss.name == "categorical_cross_entropy"
     assert loaded.dtype == np.float64 and loaded.leaky_slope == 0.2
+    assert loaded.init == "xavier"
     for name, value in net.parameters.items():
         np.testing.assert_array_equal(loaded.parameters[name], value)
     X = np.random.default_rng(0).standard_normal((4, 6))
@@ -51,3 +52,21 @@ def test_corrupt_file_raises_valueerror(tmp_path):
     np.savez(tmp_path / "bad_shape.npz", **stored)
     with pytest.raises(ValueError, match=r"must have shape \(2, 2\)"):
         DeepNet.load(tmp_path / "bad_shape.npz", device="cpu")
+
+
+def test_saved_files_are_format_version_1(tmp_path):
+    DeepNet([2, 1], seed=0, device="cpu").save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as data:
+        assert int(data["format_version"]) == 1
+
+
+def test_other_format_versions_and_pickled_arrays_are_refused(tmp_path):
+    DeepNet([2, 1], seed=0, device="cpu").save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as data:
+        stored = dict(data)
+    np.savez(tmp_path / "v2.npz", **{**stored, "format_version": np.array(2)})
+    with pytest.raises(ValueError, match="format version 2, this library reads 1"):
+        DeepNet.load(tmp_path / "v2.npz", device="cpu")
+    np.savez(tmp_path / "pickled.npz", **{**stored, "loss": np.array(str(stored["loss"]), dtype=object)})
+    with pytest.raises(ValueError, match=r"pickled\.npz is not a saved DeepNet"):
+        DeepNet.load(tmp_path / "pickled.npz", device="cpu")
