@@ -37,10 +37,10 @@ class NumpyKernels:
 
     The largest intermediates (the update's lr·dθ over every parameter, the slopes g' of
     leaky_relu, sigmoid and tanh) go into a scratch buffer kept per thread and reused. The rest
-    are NumPy temporaries made per call: ReLU's mask [a > 0], the intermediates of the leaky_relu
-    and sigmoid forwards, those of the loss terms of the (n[L], m) output. On 2 cores they cost nothing
-    measurable: at (512, 8192) float32, dA * (A > 0) takes 2.03 ms with a fresh mask and 1.99 ms
-    with a reused one.
+    are NumPy temporaries made per call: ReLU's mask [a > 0], the intermediates of the
+    leaky_relu and sigmoid forwards and of the loss terms of the (n[L], m) output. On 2 cores
+    they cost nothing measurable: at (512, 8192) float32, dA * (A > 0) takes 2.03 ms with a
+    fresh mask and 1.99 ms with a reused one.
     """
 
     def __init__(self):
