@@ -93,6 +93,42 @@ def test_dataset_standardized_uses_training_statistics_only():
     np.testing.assert_allclose(out.X_test, [[3.0]])
 
 
+def test_dataset_and_standardizer_are_frozen():
+    data = load_default()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.name = "other"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Standardizer.fit(data.X_train).mean = 0.0
+
+
+def test_standardizer_fits_lists_in_float64_and_gives_constant_features_scale_one():
+    scaler = Standardizer.fit([[1, 2, 3], [5, 5, 5]])
+    assert scaler.mean.dtype == np.float64 and scaler.mean.tolist() == [[2.0], [5.0]]
+    assert scaler.scale[1, 0] == 1.0
+    assert Standardizer.fit(np.array([[1.0, 2.0, 4.0]], np.float32)).mean.dtype == np.float64
+
+
+def test_load_default_honours_the_test_fraction():
+    data = load_default(test_fraction=0.5, seed=0)
+    assert data.X_test.shape == (30, 284) and data.X_train.shape == (30, 285)
+
+
+def test_stratified_split_checks_its_arguments():
+    X = np.arange(10.0).reshape(1, 10)
+    Y = np.array([[0, 1] * 5])
+    with pytest.raises(ValueError, match=r"X has 10 examples \(columns\) but Y has 9"):
+        stratified_split(X, Y[:, :9])
+    for fraction in (0.0, 1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match=rf"test_fraction must be between 0 and 1 \(exclusive\); got {fraction}"):
+            stratified_split(X, Y, test_fraction=fraction)
+    with pytest.raises(ValueError, match="leaves 10 test and 0 training examples"):
+        stratified_split(X, Y, test_fraction=0.96)
+    _, _, X_test, _ = stratified_split(X, Y, test_fraction=0.1)
+    assert X_test.shape == (1, 1)
+    _, _, X_test, _ = stratified_split(X, Y, test_fraction=0.9)
+    assert X_test.shape == (1, 9)
+
+
 # .npz -----------------------------------------------------------------------------------------------
 
 
@@ -153,6 +189,35 @@ def test_not_an_npz_archive(tmp_path):
         load(path)
 
 
+def test_npz_layouts_and_their_errors(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X_train=np.arange(10.0).reshape(2, 5), Y_train=np.array([0, 1, 0, 1, 1]))
+    data = load(path, test_fraction=0.4)
+    assert data.X_train.shape == (2, 3) and data.X_test.shape == (2, 2) and data.Y_train.shape == (1, 3)
+    np.savez(path, Y_train=np.zeros(3))
+    with pytest.raises(ValueError, match="has Y_train but not X_train"):
+        load(path)
+    for only in ("X", "Y"):
+        np.savez(path, **{only: np.ones((2, 3))})
+        with pytest.raises(ValueError, match="lacks the expected arrays"):
+            load(path)
+    np.savez(path, X_test=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="lacks the expected arrays"):
+        load(path)
+    np.savez(path, X_test=np.ones((2, 3)), Y_test=np.zeros(3))
+    with pytest.raises(ValueError, match=r"holds only a test set \(keys X_train and Y_train, or X and Y missing\)"):
+        load(path)
+    np.savez(path, X_test=np.ones((2, 5)), Y_test=np.zeros(4))
+    with pytest.raises(ValueError, match=r"X_test has 5 examples \(columns\) but Y_test has 4"):
+        load(path)
+    np.savez(path, X=np.ones((2, 3)), Y=np.zeros((1, 1, 3)))
+    with pytest.raises(ValueError, match=r"Y must be \(m,\) or \(n_y, m\); found shape \(1, 1, 3\)"):
+        load(path)
+    np.savez(path, X=np.ones(3), Y=np.zeros(3))
+    with pytest.raises(ValueError, match=r"X must be 2-D \(n_x, m\) with one example per column; found shape \(3,\)"):
+        load(path)
+
+
 # .csv ---------------------------------------------------------------------------------------------
 
 
@@ -193,6 +258,24 @@ def test_csv_errors_name_line_column_and_value(tmp_path):
         load(path)
 
 
+def test_csv_edges(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,label\n1,0\n2,1\n3,0\n4,1\n5,1\n")
+    data = load(path)
+    assert data.X_train.shape[0] == 1 and data.feature_names == ("x",)
+    path.write_text("1\n2\n")
+    with pytest.raises(ValueError, match="expected at least 2 columns .*found 1"):
+        load(path)
+    path.write_text("a,b,label\n")
+    with pytest.raises(ValueError, match="has a header but no examples"):
+        load(path)
+    path.write_text("1,2,0\ninf,nan,1\n")
+    with pytest.raises(ValueError, match=r"line 2, column 1: expected a finite number, found 'inf'"):
+        load(path)
+    path.write_text("température,label\n1,0\n2,1\n3,0\n", encoding="utf-8")
+    assert load(path).feature_names == ("température",)
+
+
 # files and extensions -------------------------------------------------------------------------------
 
 
@@ -209,6 +292,28 @@ def test_test_file_given_twice_is_refused(tmp_path):
     np.savez(tmp_path / "b.npz", X=np.ones((2, 3)), Y=np.zeros(3))
     with pytest.raises(ValueError, match="already holds a test set"):
         load(tmp_path / "a.npz", tmp_path / "b.npz")
+
+
+def test_separate_npz_and_csv_test_files(tmp_path):
+    np.savez(tmp_path / "train.npz", X=np.ones((2, 6)), Y=np.zeros((1, 6)))
+    np.savez(tmp_path / "only_train.npz", X_train=np.ones((2, 3)), Y_train=np.zeros(3))
+    with pytest.raises(ValueError, match="holds only a training set; expected keys X_test and Y_test, or X and Y"):
+        load(tmp_path / "train.npz", tmp_path / "only_train.npz")
+    np.savez(tmp_path / "named.npz", X=np.ones((2, 3)), Y=np.zeros(3), class_names=np.array(["no", "yes"]))
+    assert load(tmp_path / "train.npz", tmp_path / "named.npz").class_names == ("no", "yes")
+    (tmp_path / "train.csv").write_text("1,2,0\n3,4,1\n5,6,0\n")
+    (tmp_path / "test.csv").write_text("7,8,1\n")
+    data = load(tmp_path / "train.csv", tmp_path / "test.csv")
+    assert data.X_train.shape == (2, 3) and data.X_test.tolist() == [[7.0], [8.0]]
+
+
+def test_label_rows_that_differ_name_both_files(tmp_path):
+    np.savez(tmp_path / "a.npz", X_train=np.ones((2, 5)), Y_train=np.zeros(5), X_test=np.ones((2, 2)), Y_test=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"training labels \(.*a\.npz\) have 1 rows but test labels \(.*a\.npz\) have 2"):
+        load(tmp_path / "a.npz")
+    np.savez(tmp_path / "b.npz", X_train=np.ones((2, 5)), Y_train=np.zeros(5), X_test=np.ones((3, 2)), Y_test=np.zeros(2))
+    with pytest.raises(ValueError, match=r"test examples \(.*b\.npz\) have 3"):
+        load(tmp_path / "b.npz")
 
 
 # the course's HDF5 ---------------------------------------------------------------------------------
@@ -291,114 +396,6 @@ def test_hdf5_without_h5py_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_h5py)
     with pytest.raises(ImportError, match=r"x\.h5 needs h5py.*pip install 'deepnet_gpu\[hdf5\]'"):
         load(tmp_path / "x.h5")
-
-
-# more edges ----------------------------------------------------------------------------------------
-
-
-def test_dataset_and_standardizer_are_frozen():
-    data = load_default()
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        data.name = "other"
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        Standardizer.fit(data.X_train).mean = 0.0
-
-
-def test_standardizer_fits_lists_in_float64_and_gives_constant_features_scale_one():
-    scaler = Standardizer.fit([[1, 2, 3], [5, 5, 5]])
-    assert scaler.mean.dtype == np.float64 and scaler.mean.tolist() == [[2.0], [5.0]]
-    assert scaler.scale[1, 0] == 1.0
-    assert Standardizer.fit(np.array([[1.0, 2.0, 4.0]], np.float32)).mean.dtype == np.float64
-
-
-def test_load_default_honours_the_test_fraction():
-    data = load_default(test_fraction=0.5, seed=0)
-    assert data.X_test.shape == (30, 284) and data.X_train.shape == (30, 285)
-
-
-def test_stratified_split_checks_its_arguments():
-    X = np.arange(10.0).reshape(1, 10)
-    Y = np.array([[0, 1] * 5])
-    with pytest.raises(ValueError, match=r"X has 10 examples \(columns\) but Y has 9"):
-        stratified_split(X, Y[:, :9])
-    for fraction in (0.0, 1.0, -0.5, 1.5):
-        with pytest.raises(ValueError, match=rf"test_fraction must be between 0 and 1 \(exclusive\); got {fraction}"):
-            stratified_split(X, Y, test_fraction=fraction)
-    with pytest.raises(ValueError, match="leaves 10 test and 0 training examples"):
-        stratified_split(X, Y, test_fraction=0.96)
-    _, _, X_test, _ = stratified_split(X, Y, test_fraction=0.1)
-    assert X_test.shape == (1, 1)
-    _, _, X_test, _ = stratified_split(X, Y, test_fraction=0.9)
-    assert X_test.shape == (1, 9)
-
-
-def test_npz_layouts_and_their_errors(tmp_path):
-    path = tmp_path / "d.npz"
-    np.savez(path, X_train=np.arange(10.0).reshape(2, 5), Y_train=np.array([0, 1, 0, 1, 1]))
-    data = load(path, test_fraction=0.4)
-    assert data.X_train.shape == (2, 3) and data.X_test.shape == (2, 2) and data.Y_train.shape == (1, 3)
-    np.savez(path, Y_train=np.zeros(3))
-    with pytest.raises(ValueError, match="has Y_train but not X_train"):
-        load(path)
-    for only in ("X", "Y"):
-        np.savez(path, **{only: np.ones((2, 3))})
-        with pytest.raises(ValueError, match="lacks the expected arrays"):
-            load(path)
-    np.savez(path, X_test=np.ones((2, 3)))
-    with pytest.raises(ValueError, match="lacks the expected arrays"):
-        load(path)
-    np.savez(path, X_test=np.ones((2, 3)), Y_test=np.zeros(3))
-    with pytest.raises(ValueError, match=r"holds only a test set \(keys X_train and Y_train, or X and Y missing\)"):
-        load(path)
-    np.savez(path, X_test=np.ones((2, 5)), Y_test=np.zeros(4))
-    with pytest.raises(ValueError, match=r"X_test has 5 examples \(columns\) but Y_test has 4"):
-        load(path)
-    np.savez(path, X=np.ones((2, 3)), Y=np.zeros((1, 1, 3)))
-    with pytest.raises(ValueError, match=r"Y must be \(m,\) or \(n_y, m\); found shape \(1, 1, 3\)"):
-        load(path)
-    np.savez(path, X=np.ones(3), Y=np.zeros(3))
-    with pytest.raises(ValueError, match=r"X must be 2-D \(n_x, m\) with one example per column; found shape \(3,\)"):
-        load(path)
-
-
-def test_separate_npz_and_csv_test_files(tmp_path):
-    np.savez(tmp_path / "train.npz", X=np.ones((2, 6)), Y=np.zeros((1, 6)))
-    np.savez(tmp_path / "only_train.npz", X_train=np.ones((2, 3)), Y_train=np.zeros(3))
-    with pytest.raises(ValueError, match="holds only a training set; expected keys X_test and Y_test, or X and Y"):
-        load(tmp_path / "train.npz", tmp_path / "only_train.npz")
-    np.savez(tmp_path / "named.npz", X=np.ones((2, 3)), Y=np.zeros(3), class_names=np.array(["no", "yes"]))
-    assert load(tmp_path / "train.npz", tmp_path / "named.npz").class_names == ("no", "yes")
-    (tmp_path / "train.csv").write_text("1,2,0\n3,4,1\n5,6,0\n")
-    (tmp_path / "test.csv").write_text("7,8,1\n")
-    data = load(tmp_path / "train.csv", tmp_path / "test.csv")
-    assert data.X_train.shape == (2, 3) and data.X_test.tolist() == [[7.0], [8.0]]
-
-
-def test_label_rows_that_differ_name_both_files(tmp_path):
-    np.savez(tmp_path / "a.npz", X_train=np.ones((2, 5)), Y_train=np.zeros(5), X_test=np.ones((2, 2)), Y_test=np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"training labels \(.*a\.npz\) have 1 rows but test labels \(.*a\.npz\) have 2"):
-        load(tmp_path / "a.npz")
-    np.savez(tmp_path / "b.npz", X_train=np.ones((2, 5)), Y_train=np.zeros(5), X_test=np.ones((3, 2)), Y_test=np.zeros(2))
-    with pytest.raises(ValueError, match=r"test examples \(.*b\.npz\) have 3"):
-        load(tmp_path / "b.npz")
-
-
-def test_csv_edges(tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_text("x,label\n1,0\n2,1\n3,0\n4,1\n5,1\n")
-    data = load(path)
-    assert data.X_train.shape[0] == 1 and data.feature_names == ("x",)
-    path.write_text("1\n2\n")
-    with pytest.raises(ValueError, match="expected at least 2 columns .*found 1"):
-        load(path)
-    path.write_text("a,b,label\n")
-    with pytest.raises(ValueError, match="has a header but no examples"):
-        load(path)
-    path.write_text("1,2,0\ninf,nan,1\n")
-    with pytest.raises(ValueError, match=r"line 2, column 1: expected a finite number, found 'inf'"):
-        load(path)
-    path.write_text("température,label\n1,0\n2,1\n3,0\n", encoding="utf-8")
-    assert load(path).feature_names == ("température",)
 
 
 def test_course_hdf5_shape_errors(tmp_path):
