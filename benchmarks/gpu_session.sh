@@ -9,9 +9,10 @@
 #   machine       nvidia-smi, versions, deepnet info
 #   gpu-tests     pytest -m gpu (kernels against their NumPy twins, training CPU vs GPU, ...)
 #   tests         the rest of the test suite, on this machine
-#   sanitizer     compute-sanitizer memcheck and initcheck over benchmarks/sanitizer_workload.py
-#                 (initcheck with CuPy's own reduction kernels instead of CUB's, whose decoupled
-#                 look-back initcheck reports as uninitialised reads: NVIDIA/cccl#1889, #2104)
+#   sanitizer     compute-sanitizer memcheck, initcheck, racecheck and synccheck over
+#                 benchmarks/sanitizer_workload.py (initcheck with CuPy's own reduction kernels
+#                 instead of CUB's, whose decoupled look-back initcheck reports as uninitialised
+#                 reads: NVIDIA/cccl#1889, #2104)
 #   first-step    benchmarks/first_step.py twice on an empty kernel cache: compiling, then loading
 #   bench         deepnet bench --device all: bench.json, bench.md, bench.png
 #   pytest-bench  pytest benchmarks/: pytest-benchmark.json
@@ -70,6 +71,8 @@ for name in $steps; do
             step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
             step initcheck env CUPY_ACCELERATORS= compute-sanitizer --tool initcheck --error-exitcode 1 \
                 python3 benchmarks/sanitizer_workload.py
+            step racecheck compute-sanitizer --tool racecheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
+            step synccheck compute-sanitizer --tool synccheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
             ;;
         first-step) step first-step first_step ;;
         bench) step bench python3 -m deepnet_gpu bench --device all \

@@ -37,10 +37,31 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "bias_softmax": ("T*", "const T*", "T*", "long long", "long long"),
     "output_gradient": ("const T*", "const T*", "T*", "long long"),
     "loss_terms": ("const T*", "const T*", "T*", "long long", "long long", "int"),
-    "accumulate_cost": ("const T*", "T", "T*", "T*"),
+    "accumulate_cost": ("const T*", "long long", "T", "T*", "T*"),
     "sgd_update": ("T*", "const T*", "T", "const T*", "long long"),
 }
 """The parameter types of every kernel, ``T`` standing for the element type."""
+
+ELEMENTS, COLUMNS, ONE_BLOCK = "elements", "columns", "one block"
+
+KERNEL_LAUNCHES: dict[str, str] = {
+    "activation_forward": ELEMENTS,
+    "bias_activation_forward": ELEMENTS,
+    "activation_backward_from_a": ELEMENTS,
+    "activation_backward_from_z": ELEMENTS,
+    "bias_softmax": COLUMNS,
+    "output_gradient": ELEMENTS,
+    "loss_terms": COLUMNS,
+    "accumulate_cost": ONE_BLOCK,
+    "sgd_update": ELEMENTS,
+}
+"""How each kernel spreads its work, which fixes the shape of its launch:
+
+* ``ELEMENTS``: a grid-stride loop over single values; one-dimensional blocks;
+* ``COLUMNS``: column tiles (``kernels/output.cu``); blocks of columns × lanes, any number of
+  blocks;
+* ``ONE_BLOCK``: a reduction that block 0 does alone (``kernels/update.cu``); one block suffices.
+"""
 
 ELEMENT_TYPES: dict[np.dtype, str] = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 """The C element type ``T`` of the kernels for each NumPy dtype they run on."""
@@ -58,11 +79,14 @@ def parameter_types(kernel: str, element_type: str) -> list[str]:
     return [parameter.replace("T", element_type) for parameter in KERNEL_SIGNATURES[kernel]]
 
 
-def entry_point(kernel: str, element_type: str, qualifiers: str = CUDA_ENTRY, body: str = "{call};") -> str:
-    """The C++ source of one entry point: ``qualifiers void name(parameters) { body }``, where
-    ``{call}`` in ``body`` becomes the call of the kernel template with the entry's arguments."""
+def entry_point(
+    kernel: str, element_type: str, qualifiers: str = CUDA_ENTRY, body: str = "{call};", leading: tuple[str, ...] = ()
+) -> str:
+    """The C++ source of one entry point: ``qualifiers void name(leading, parameters) { body }``,
+    where ``{call}`` in ``body`` becomes the call of the kernel template with the entry's arguments
+    (``leading`` declares parameters of the entry point's own, which the body may use)."""
     types = parameter_types(kernel, element_type)
-    parameters = ", ".join(f"{ctype} a{index}" for index, ctype in enumerate(types))
+    parameters = ", ".join([*leading, *(f"{ctype} a{index}" for index, ctype in enumerate(types))])
     arguments = ", ".join(f"a{index}" for index in range(len(types)))
     call = f"{kernel}<{element_type}>({arguments})"
     return (

@@ -2,7 +2,7 @@
 
 :class:`CupyKernels` has exactly the methods of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`,
 with the same arguments in the same order, on CuPy arrays: each method checks its arguments and
-launches one kernel. Scalars such as ``guard``, ``batch_sum``, ``epoch_cost`` and ``running`` are
+launches one kernel. Scalars such as ``guard``, ``epoch_cost`` and ``running`` are
 0-d arrays and stay on the device, so a training step never waits for the host.
 
 The checks and the launch plan live in :class:`KernelLauncher`, which the host harness of the test
@@ -36,7 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .kernel_entry_points import ELEMENT_TYPES, KERNEL_FILES, entry_name, entry_points
+from .kernel_entry_points import (
+    COLUMNS,
+    ELEMENT_TYPES,
+    KERNEL_FILES,
+    KERNEL_LAUNCHES,
+    ONE_BLOCK,
+    entry_name,
+    entry_points,
+)
 from .numpy_kernels import (
     BINARY_CROSS_ENTROPY,
     CATEGORICAL_CROSS_ENTROPY,
@@ -52,6 +60,7 @@ COMPILE_OPTIONS = ("-std=c++17", "--fmad=false")
 
 BLOCK_SIZE = 256
 BLOCKS_PER_SM = 32
+MAX_LANES = 16
 
 _ACTIVATIONS = (LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH)
 _LOSSES = (BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR)
@@ -113,17 +122,18 @@ def _check_code(code, valid, what: str) -> int:
 class KernelLauncher:
     """The kernel interface of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`, as kernel launches.
 
-    A subclass sets ``xp``, its array module, and implements ``_launch(kernel, dtype, work, args)``,
-    which runs ``kernel<T>`` (``T`` from ``dtype``) over ``work`` items (elements or columns) with
-    ``args``: arrays, passed as pointers, and NumPy scalars typed as the kernel's parameters.
+    A subclass sets ``xp``, its array module, and implements ``_launch(kernel, dtype, work, rows,
+    args)``, which runs ``kernel<T>`` (``T`` from ``dtype``) over ``work`` items (elements, or
+    columns of ``rows`` rows) with ``args``: arrays, passed as pointers, and NumPy scalars typed as
+    the kernel's parameters.
     """
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
         raise NotImplementedError
 
-    def _run(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+    def _run(self, kernel: str, dtype: np.dtype, work: int, args: tuple, rows: int = 1):
         if work > 0:
-            self._launch(kernel, dtype, work, args)
+            self._launch(kernel, dtype, work, rows, args)
 
     def _written(self, array, name: str, dtype=None) -> np.dtype:
         """Check an array the kernel writes; return its dtype, the launch's element type."""
@@ -205,7 +215,7 @@ class KernelLauncher:
         rows, m = self._matrix(Z, "Z", min_rows=1)
         self._same_shape(A, "A", Z.shape)
         b = self._read(b, "b", dtype, shape=(rows, 1))
-        self._run("bias_softmax", dtype, m, (Z, b, A, np.int64(rows), np.int64(m)))
+        self._run("bias_softmax", dtype, m, (Z, b, A, np.int64(rows), np.int64(m)), rows)
         return A
 
     def output_gradient(self, A, Y, dZ):
@@ -226,18 +236,20 @@ class KernelLauncher:
         rows, m = self._matrix(scores, name, min_rows=1)
         Y = self._read(Y, "Y", dtype, shape=scores.shape)
         self._same_shape(out, "out", (1, m))
-        self._run("loss_terms", dtype, m, (scores, Y, out, np.int64(rows), np.int64(m), np.int32(code)))
+        self._run("loss_terms", dtype, m, (scores, Y, out, np.int64(rows), np.int64(m), np.int32(code)), rows)
         return out
 
-    def accumulate_cost(self, batch_sum, scale: float, epoch_cost, running):
-        """epoch_cost += scale · batch_sum; running += scale · batch_sum (single values, in place)."""
+    def accumulate_cost(self, terms, scale: float, epoch_cost, running):
+        """epoch_cost += scale · Σ terms; running += scale · Σ terms (``terms``: a batch's losses,
+        any shape; the other two: single values, in place)."""
         dtype = self._written(epoch_cost, "epoch_cost")
         self._written(running, "running", dtype)
         for array, name in ((epoch_cost, "epoch_cost"), (running, "running")):
             if array.size != 1:
                 raise ValueError(f"{name} must hold one value; got shape {array.shape}")
-        batch_sum = self._read(batch_sum, "batch_sum", dtype, size=1)
-        self._run("accumulate_cost", dtype, 1, (batch_sum, dtype.type(scale), epoch_cost, running))
+        terms = self._read(terms, "terms", dtype)
+        args = (terms, np.int64(terms.size), dtype.type(scale), epoch_cost, running)
+        self._run("accumulate_cost", dtype, terms.size, args)
 
     def sgd_update(self, params, grads, learning_rate: float, guard):
         """params -= learning_rate · grads over the flat buffers, unless ``guard`` is not finite."""
@@ -247,6 +259,27 @@ class KernelLauncher:
         args = (params, grads, dtype.type(learning_rate), guard, np.int64(params.size))
         self._run("sgd_update", dtype, params.size, args)
         return params
+
+
+def column_block(rows: int) -> tuple[int, int]:
+    """The block of a column kernel over columns of ``rows`` rows: (columns, lanes), BLOCK_SIZE
+    threads. Lanes: the largest power of two up to ``rows`` and MAX_LANES, so that a wide output
+    layer has up to 16 threads a column and a narrow one leaves few idle; columns: 16 or more, so
+    that a warp reads whole 64-byte runs of a row."""
+    lanes = 1
+    while lanes * 2 <= min(rows, MAX_LANES):
+        lanes *= 2
+    return BLOCK_SIZE // lanes, lanes
+
+
+def launch_geometry(kernel: str, work: int, rows: int, max_blocks: int) -> tuple[int, tuple[int, int]]:
+    """(blocks, (block_x, block_y)) of a GPU launch of ``kernel`` over ``work`` items (elements, or
+    columns of ``rows`` rows), with at most ``max_blocks`` blocks: the grid-stride loops cover the rest."""
+    launch = KERNEL_LAUNCHES[kernel]
+    if launch == ONE_BLOCK:
+        return 1, (BLOCK_SIZE, 1)
+    block = column_block(rows) if launch == COLUMNS else (BLOCK_SIZE, 1)
+    return min(-(-work // block[0]), max_blocks), block
 
 
 def module_source(source_dir: Path, filename: str) -> str:
@@ -283,7 +316,8 @@ class CupyKernels(KernelLauncher):
 
     Construct it inside ``with cupy.cuda.Device(index):``; it compiles every kernel file for that
     device (raising :class:`KernelCompileError` on failure) and launches there. Launches use blocks
-    of 256 threads and at most 32 blocks per SM: the kernels' grid-stride loops cover the rest.
+    of 256 threads (:func:`launch_geometry`) and at most 32 blocks per SM: the kernels'
+    grid-stride loops cover the rest.
     """
 
     def __init__(self):
@@ -300,9 +334,9 @@ class CupyKernels(KernelLauncher):
     def __repr__(self):
         return f"<CupyKernels on cuda:{self.device_id}>"
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
-        blocks = min(-(-work // BLOCK_SIZE), self._max_blocks)
-        self._functions[(kernel, dtype)]((blocks,), (BLOCK_SIZE,), args)
+    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
+        blocks, block = launch_geometry(kernel, work, rows, self._max_blocks)
+        self._functions[(kernel, dtype)]((blocks,), block, args)
 
 
 def compile_all(dtypes=("float32", "float64")) -> list[tuple[str, bool, str]]:

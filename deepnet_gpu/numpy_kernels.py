@@ -160,9 +160,10 @@ class NumpyKernels:
             raise ValueError(f"unknown loss code {loss}")
         return np.sum(terms, axis=0, keepdims=True, out=out)
 
-    def accumulate_cost(self, batch_sum, scale: float, epoch_cost, running):
-        """epoch_cost += scale · batch_sum; running += scale · batch_sum (0-d arrays, in place)."""
-        contribution = batch_sum * batch_sum.dtype.type(scale)
+    def accumulate_cost(self, terms, scale: float, epoch_cost, running):
+        """epoch_cost += scale · Σ terms; running += scale · Σ terms (``terms``: a batch's losses;
+        the other two: 0-d arrays, in place)."""
+        contribution = terms.sum() * terms.dtype.type(scale)
         epoch_cost += contribution
         running += contribution
 

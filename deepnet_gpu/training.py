@@ -79,13 +79,11 @@ def training_step(net, optimizer, running, cost_scale):
     unless ``running`` is not finite. Nothing is read back to the host.
     """
     backend = net.backend
-    xp = backend.xp
 
     def step(Xb, Yb, ws, epoch_cost, x_rows):
         ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
         net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
-        xp.sum(ws.terms, out=ws.batch_sum)
-        backend.ops.accumulate_cost(ws.batch_sum, cost_scale, epoch_cost, running)
+        backend.ops.accumulate_cost(ws.terms, cost_scale, epoch_cost, running)
         backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
         optimizer.step(backend, net._flat, net._grad_flat, running)
 

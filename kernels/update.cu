@@ -1,13 +1,25 @@
 // Kernels that close a step: the running cost, kept on the device, and the SGD update.
 #include "activations.cuh"
+#include "block_reduce.cuh"
 #include "common.cuh"
 
-// epoch_cost += scale·batch_sum; running += scale·batch_sum. All four are single values; one thread
-// of the grid does it, so any launch configuration adds exactly once.
+// epoch_cost += scale·Σ terms; running += scale·Σ terms, where terms holds the n losses of a batch
+// and the other two are single values. Block 0 does it all: its threads sum strided slices of
+// terms, block_sum combines them and thread (0, 0) adds, so any launch configuration adds exactly
+// once.
 template <typename T>
-__device__ void accumulate_cost(const T* batch_sum, T scale, T* epoch_cost, T* running) {
-    if (deepnet::grid_start() == 0) {
-        const T contribution = *batch_sum * scale;
+__device__ void accumulate_cost(const T* terms, long long n, T scale, T* epoch_cost, T* running) {
+    if (blockIdx.x != 0) {
+        return;
+    }
+    const long long threads = static_cast<long long>(blockDim.x) * blockDim.y;
+    T sum = T(0);
+    for (long long i = threadIdx.y * blockDim.x + threadIdx.x; i < n; i += threads) {
+        sum += terms[i];
+    }
+    sum = deepnet::block_sum(sum);
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+        const T contribution = sum * scale;
         *epoch_cost += contribution;
         *running += contribution;
     }

@@ -15,6 +15,7 @@ from functools import partial
 
 import numpy as np
 
+from deepnet_gpu.kernel_entry_points import ELEMENTS, KERNEL_LAUNCHES
 from deepnet_gpu.numpy_kernels import (
     BINARY_CROSS_ENTROPY,
     CATEGORICAL_CROSS_ENTROPY,
@@ -208,10 +209,15 @@ def sgd_update(data: Data, guard: float, learning_rate: float = 0.05) -> Call:
     return Call("sgd_update", arrays, ("params", "grads", learning_rate, "guard"))
 
 
-def accumulate_cost(dtype, batch_sum: float, scale: float = 1 / 209) -> Call:
-    values = {"batch_sum": batch_sum, "epoch_cost": 2.5, "running": -0.75}
-    arrays = {name: np.array(value, dtype=dtype) for name, value in values.items()}
-    return Call("accumulate_cost", arrays, ("batch_sum", scale, "epoch_cost", "running"))
+def accumulate_cost(data: Data, special: float | None = None, scale: float = 1 / 209) -> Call:
+    """The losses of a batch: positive random values (the (1, m) row of the matrix's shape, or
+    the edge matrix's first row, made finite), one of them replaced by ``special`` if given."""
+    terms = np.abs(data.matrix("terms", finite=True)[:1])
+    error_scale = float(terms.sum(dtype=np.float64))
+    if special is not None:
+        terms[0, terms.shape[1] // 2] = special
+    arrays = {"terms": terms, "epoch_cost": np.array(2.5, data.dtype), "running": np.array(-0.75, data.dtype)}
+    return Call("accumulate_cost", arrays, ("terms", scale, "epoch_cost", "running"), error_scale)
 
 
 def _cases_for(data: Data) -> list[Case]:
@@ -233,12 +239,13 @@ def _cases_for(data: Data) -> list[Case]:
         ]
     cases += [Case(f"loss_terms-{data}-{name}", partial(loss_terms, data, loss)) for name, loss in LOSSES.items()]
     cases.append(Case(f"sgd_update-{data}", partial(sgd_update, data, 0.693)))
+    cases.append(Case(f"accumulate_cost-{data}", partial(accumulate_cost, data)))
     return cases
 
 
 def _edge_only_cases(dtype) -> list[Case]:
     """leaky_relu with alpha 0 (0·-inf is NaN), sgd_update's guard at finite and non-finite costs,
-    accumulate_cost on finite and non-finite batch sums."""
+    accumulate_cost with a loss of 0, a large one and non-finite ones among finite losses."""
     data = Data(dtype)
     cases = [
         Case(f"activation_forward-{data}-leaky_relu-alpha0", partial(activation_forward, data, LEAKY_RELU, False, 0.0))
@@ -248,7 +255,7 @@ def _edge_only_cases(dtype) -> list[Case]:
         for guard in (1e4, np.inf, -np.inf, np.nan)
     ]
     cases += [
-        Case(f"accumulate_cost-{data}-{value}", partial(accumulate_cost, dtype, value))
+        Case(f"accumulate_cost-{data}-{value}", partial(accumulate_cost, data, value))
         for value in (0.0, 3.25, 1e4, np.inf, np.nan)
     ]
     return cases
@@ -266,3 +273,5 @@ def all_cases() -> list[Case]:
 
 
 ALL_CASES = all_cases()
+BLOCK_KERNEL_CASES = [case for case in ALL_CASES if KERNEL_LAUNCHES[case.name.split("-")[0]] != ELEMENTS]
+"""The cases of the kernels whose threads work together through shared memory and barriers."""

@@ -150,3 +150,9 @@ def test_each_file_is_compiled_without_name_expressions_and_entered_by_its_c_nam
                 assert f'extern "C" __global__ void {entry}(' in code
         assert sorted(module.asked) == sorted(f"{name}_{t}" for name in names for t in ("float", "double"))
         assert code.startswith((source_dir / filename).read_text())
+
+
+def test_the_shared_memory_of_the_reductions_holds_the_largest_block_a_launch_uses():
+    text = (kernels.kernel_source_dir() / "block_reduce.cuh").read_text()
+    (capacity,) = re.findall(r"constexpr unsigned int MAX_BLOCK_THREADS = (\d+);", text)
+    assert int(capacity) == kernels.BLOCK_SIZE

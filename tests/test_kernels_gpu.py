@@ -18,7 +18,7 @@ import pytest
 
 from deepnet_gpu.backend import cuda_status
 from deepnet_gpu.kernel_entry_points import KERNEL_FILES
-from deepnet_gpu.numpy_kernels import RELU, SIGMOID, TANH, NumpyKernels
+from deepnet_gpu.numpy_kernels import BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, RELU, SIGMOID, TANH, NumpyKernels
 from tests.kernel_cases import ALL_CASES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,6 +93,37 @@ def test_a_launch_larger_than_the_grid_is_covered_by_the_grid_stride_loop(cupy, 
     A = cupy.empty_like(cupy.asarray(Z))
     gpu_kernels.activation_forward(cupy.asarray(Z), A, RELU, 0.0)
     np.testing.assert_array_equal(cupy.asnumpy(A), np.maximum(Z, 0))
+
+
+@pytest.mark.parametrize("shape", ["4096x300", "37x5000", "2-columns-beyond-the-grid"])
+def test_the_column_kernels_and_the_cost_on_wide_and_long_outputs(cupy, gpu_kernels, shape):
+    """The launch shapes a GPU picks (16 lanes for 4096 rows; more column tiles than blocks)
+    against the twins."""
+    if shape == "2-columns-beyond-the-grid":
+        rows, m = 2, 32 * cupy.cuda.Device().attributes["MultiProcessorCount"] * 128 * 2 + 5
+    else:
+        rows, m = (int(n) for n in shape.split("x"))
+    rng = np.random.default_rng(rows)
+    Z, b = rng.normal(size=(rows, m)) * 3, rng.normal(size=(rows, 1))
+    one_hot = np.zeros((rows, m))
+    one_hot[rng.integers(rows, size=m), np.arange(m)] = 1
+    twins = NumpyKernels()
+    expected_Z, expected_A = Z.copy(), np.empty_like(Z)
+    twins.bias_softmax(expected_Z, b, expected_A)
+    Z_gpu, A_gpu = cupy.asarray(Z), cupy.empty((rows, m))
+    gpu_kernels.bias_softmax(Z_gpu, cupy.asarray(b), A_gpu)
+    np.testing.assert_allclose(cupy.asnumpy(Z_gpu), expected_Z, rtol=1e-12)
+    np.testing.assert_allclose(cupy.asnumpy(A_gpu), expected_A, rtol=1e-12, atol=1e-300)
+    for loss, Y in ((CATEGORICAL_CROSS_ENTROPY, one_hot), (BINARY_CROSS_ENTROPY, one_hot)):
+        expected = twins.loss_terms(Z, None, Y, loss, np.empty((1, m)))
+        out = cupy.empty((1, m))
+        gpu_kernels.loss_terms(cupy.asarray(Z), None, cupy.asarray(Y), loss, out)
+        np.testing.assert_allclose(cupy.asnumpy(out), expected, rtol=1e-12)
+        costs = [np.array(0.5), np.array(-1.0)]
+        twins.accumulate_cost(expected, 1 / m, *costs)
+        costs_gpu = [cupy.asarray(0.5), cupy.asarray(-1.0)]
+        gpu_kernels.accumulate_cost(out, 1 / m, *costs_gpu)
+        np.testing.assert_allclose([float(cost) for cost in costs_gpu], [float(cost) for cost in costs], rtol=1e-12)
 
 
 def test_views_are_read_through_contiguous_copies(cupy, gpu_kernels):

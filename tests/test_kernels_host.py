@@ -1,11 +1,14 @@
 """The CUDA kernel sources, compiled for the host by the harness, against their NumPy twins; and
 the twins themselves against independent float64 formulas.
 
-Every kernel runs on a 3 × 4 grid, so the grid-stride loops go round many times.
+Every kernel runs on a grid of 3 small blocks, so the grid-stride loops go round many times; the
+kernels that reduce through shared memory also run on blocks of other shapes, down to one thread
+and up to the largest a GPU launch uses.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -23,8 +26,9 @@ from deepnet_gpu.numpy_kernels import (
     SQUARED_ERROR,
     TANH,
 )
+from deepnet_gpu.kernel_entry_points import KERNEL_LAUNCHES, ONE_BLOCK
 from tests.host_harness import HostKernels, host_kernels_available
-from tests.kernel_cases import ALL_CASES, TWINS, edge_values
+from tests.kernel_cases import ALL_CASES, BLOCK_KERNEL_CASES, TWINS, edge_values
 
 needs_harness = pytest.mark.skipif(not host_kernels_available(), reason="the host harness needs g++ (or $CXX)")
 
@@ -38,6 +42,26 @@ def host_kernels():
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_kernel_matches_its_numpy_twin(host_kernels, case):
     case.build().check(host_kernels)
+
+
+BLOCKS = ((1, 1), (2, 8), (3, 5), (16, 16))
+
+
+@functools.cache
+def kernels_on_blocks(block) -> HostKernels:
+    return HostKernels(column_block=block, reduction_block=block)
+
+
+@needs_harness
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda block: f"{block[0]}x{block[1]}")
+@pytest.mark.parametrize("case", BLOCK_KERNEL_CASES, ids=str)
+def test_the_reducing_kernels_match_their_twins_on_blocks_of_any_shape(case, block):
+    case.build().check(kernels_on_blocks(block))
+
+
+def test_the_block_sweep_covers_the_column_kernels_and_the_cost():
+    assert {case.name.split("-")[0] for case in BLOCK_KERNEL_CASES} == {"bias_softmax", "loss_terms", "accumulate_cost"}
+    assert KERNEL_LAUNCHES["accumulate_cost"] == ONE_BLOCK
 
 
 @needs_harness
@@ -61,7 +85,7 @@ def test_sgd_update_steps_when_the_cost_is_finite(host_kernels, guard):
 @needs_harness
 def test_accumulate_cost_adds_once_whatever_the_grid(host_kernels):
     epoch_cost, running = np.array(1.0), np.array(10.0)
-    host_kernels.accumulate_cost(np.array(4.0), 0.25, epoch_cost, running)
+    host_kernels.accumulate_cost(np.array([[1.5, 0.5, 2.0]]), 0.25, epoch_cost, running)
     assert (float(epoch_cost), float(running)) == (2.0, 11.0)
 
 
@@ -238,9 +262,6 @@ BAD_CALLS = {
         TypeError,
         "running must have dtype float64 like the other written arrays; got float32",
     ),
-    "two batch sums": (
-        lambda k: k.accumulate_cost(ones(2), 0.5, ones(), ones()), ValueError, "batch_sum must hold 1 value(s); got shape (2,)"
-    ),
     "grads of another shape": (
         lambda k: k.sgd_update(ones(4), ones(3), 0.1, 1.0), ValueError, "grads must have shape (4,); got (3,)"
     ),
@@ -399,8 +420,8 @@ class _RecordingLauncher(KernelLauncher):
     def __init__(self):
         self.launches = []
 
-    def _launch(self, kernel, dtype, work, args):
-        self.launches.append((kernel, work))
+    def _launch(self, kernel, dtype, work, rows, args):
+        self.launches.append((kernel, work, rows))
 
 
 def test_a_launcher_launches_only_when_there_is_work():
@@ -409,7 +430,10 @@ def test_a_launcher_launches_only_when_there_is_work():
     launcher.sgd_update(np.empty(0), np.empty(0), 0.1, 1.0)
     assert launcher.launches == []
     launcher.activation_forward(ones(2, 3), np.empty((2, 3)), RELU, 0.0)
-    assert launcher.launches == [("activation_forward", 6)]
+    assert launcher.launches == [("activation_forward", 6, 1)]
+    launcher.bias_softmax(ones(2, 3), ones(2, 1), np.empty((2, 3)))
+    launcher.accumulate_cost(ones(1, 3), 0.5, ones(), ones())
+    assert launcher.launches[1:] == [("bias_softmax", 3, 2), ("accumulate_cost", 3, 1)]
 
 
 def test_a_launcher_without_a_launch_refuses_to_run():

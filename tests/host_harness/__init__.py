@@ -3,15 +3,16 @@
 :class:`HostKernels` has exactly the interface of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`
 and shares :class:`~deepnet_gpu.kernels.KernelLauncher` (argument checks, element type, launch
 arguments) with :class:`~deepnet_gpu.kernels.CupyKernels`; only the launch differs: the kernel runs
-on the host, every (block, thread) of a 3 × 4 grid in turn (see ``shim.h``). So
-``Backend(ops=HostKernels())`` trains with the very kernel code a GPU runs.
+on the host, on a grid of 3 deliberately small blocks, one block after another, the threads of a
+block as fibers that meet at every barrier (see ``shim.h``). So ``Backend(ops=HostKernels())``
+trains with the very kernel code a GPU runs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, entry_name
+from deepnet_gpu.kernel_entry_points import COLUMNS, ELEMENT_TYPES, KERNEL_LAUNCHES, ONE_BLOCK, entry_name
 from deepnet_gpu.kernels import KernelLauncher
 
 from .build import compiler, load_library
@@ -26,8 +27,20 @@ def _host_argument(value):
     return value.ctypes.data if isinstance(value, np.ndarray) else value.item()
 
 
+GRID = 3
+ELEMENT_BLOCK = (4, 1)
+COLUMN_BLOCK = (4, 3)
+REDUCTION_BLOCK = (5, 2)
+
+
 class HostKernels(KernelLauncher):
     """The kernel interface on NumPy arrays, by the CUDA kernel sources compiled for the host.
+
+    Every launch has ``GRID`` blocks, so the grid-stride loops go round many times. The blocks:
+    ``ELEMENT_BLOCK`` for the elementwise kernels; ``column_block`` (columns, lanes) for the column
+    kernels, three lanes by default, so a column's rows split unevenly; ``reduction_block`` for the
+    one-block reductions, ten threads by default, not a power of two. ``source_dir`` runs the
+    kernel sources of another folder than the project's ``kernels/``.
 
     One call at a time: the harness keeps the thread coordinates in globals, so it is not
     thread-safe.
@@ -35,12 +48,17 @@ class HostKernels(KernelLauncher):
 
     xp = np
 
-    def __init__(self):
-        self._library = load_library()
+    def __init__(self, column_block=COLUMN_BLOCK, reduction_block=REDUCTION_BLOCK, source_dir=None):
+        self._library = load_library(source_dir)
+        self._blocks = {COLUMNS: column_block, ONE_BLOCK: reduction_block}
 
     def __repr__(self):
         return "<HostKernels (kernels/*.cu on the host)>"
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, args: tuple):
+    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
         function = getattr(self._library, entry_name(kernel, ELEMENT_TYPES[dtype]))
-        function(*(_host_argument(value) for value in args))
+        block_x, block_y = self._blocks.get(KERNEL_LAUNCHES[kernel], ELEMENT_BLOCK)
+        function(GRID, block_x, block_y, *(_host_argument(value) for value in args))
+        error = self._library.harness_error()
+        if error:
+            raise RuntimeError(f"{kernel}<{ELEMENT_TYPES[dtype]}>: {error.decode()}")

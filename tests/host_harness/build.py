@@ -2,8 +2,9 @@
 
 One translation unit includes ``shim.h``, then every ``kernels/*.cu`` file unchanged, then an
 ``extern "C"`` host entry point per kernel and element type, named and typed as the GPU's
-(``sgd_update_float``, ...; :mod:`deepnet_gpu.kernel_entry_points`), that runs the kernel through
-the shim's launcher. The library is cached under the temp folder (or
+(``sgd_update_float``, ...; :mod:`deepnet_gpu.kernel_entry_points`) after three leading
+parameters of its own, the launch's grid and block (``grid, block_x, block_y``), that runs the
+kernel through the shim's launcher. The library is cached under the temp folder (or
 ``$DEEPNET_HOST_HARNESS_CACHE``) by a hash of everything that goes into it, so a test session
 compiles it at most once and a changed kernel is always rebuilt.
 """
@@ -24,6 +25,7 @@ from deepnet_gpu.kernels import kernel_source_dir
 
 SHIM = Path(__file__).resolve().parent / "shim.h"
 COMPILER_FLAGS = ("-O2", "-shared", "-fPIC", "-std=c++17", "-ffp-contract=off", "-Wall", "-Wextra")
+LAUNCH_PARAMETERS = ("unsigned int grid", "unsigned int block_x", "unsigned int block_y")
 
 _CTYPES = {
     "float": ctypes.c_float,
@@ -43,7 +45,13 @@ def translation_unit(source_dir: Path) -> str:
     lines = [f'#include "{SHIM}"']
     lines += [f'#include "{path}"' for path in sorted(source_dir.glob("*.cu"))]
     lines += [
-        entry_point(kernel, element_type, qualifiers='extern "C"', body="launch([&] {{ {call}; }});")
+        entry_point(
+            kernel,
+            element_type,
+            qualifiers='extern "C"',
+            body="launch(grid, {{block_x, block_y, 1}}, [&] {{ {call}; }});",
+            leading=LAUNCH_PARAMETERS,
+        )
         for kernel in KERNEL_SIGNATURES
         for element_type in ELEMENT_TYPES.values()
     ]
@@ -54,12 +62,13 @@ def _ctype(parameter: str):
     return ctypes.c_void_p if parameter.endswith("*") else _CTYPES[parameter]
 
 
-def build_library() -> Path:
-    """Compile the harness library (or find it in the cache) and return its path."""
+def build_library(source_dir: Path | None = None) -> Path:
+    """Compile the harness library of the kernel sources in ``source_dir`` (by default the
+    project's) or find it in the cache, and return its path."""
     cxx = compiler()
     if cxx is None:
         raise RuntimeError("the host harness needs a C++ compiler: install g++ or set $CXX")
-    source_dir = kernel_source_dir()
+    source_dir = source_dir or kernel_source_dir()
     source = translation_unit(source_dir)
     digest = hashlib.sha256()
     for part in (source, SHIM.read_text(), " ".join(COMPILER_FLAGS), cxx):
@@ -83,13 +92,17 @@ def build_library() -> Path:
     return library
 
 
-@functools.lru_cache(maxsize=1)
-def load_library() -> ctypes.CDLL:
-    """The harness library, loaded once per process, with a ctypes prototype for every wrapper."""
-    library = ctypes.CDLL(str(build_library()))
+@functools.lru_cache(maxsize=None)
+def load_library(source_dir: Path | None = None) -> ctypes.CDLL:
+    """The harness library of ``source_dir`` (:func:`build_library`), loaded once per process, with
+    a ctypes prototype for every wrapper."""
+    library = ctypes.CDLL(str(build_library(source_dir)))
     for kernel in KERNEL_SIGNATURES:
         for element_type in ELEMENT_TYPES.values():
             function = getattr(library, entry_name(kernel, element_type))
-            function.argtypes = [_ctype(parameter) for parameter in parameter_types(kernel, element_type)]
+            launch = [ctypes.c_uint] * len(LAUNCH_PARAMETERS)
+            function.argtypes = launch + [_ctype(parameter) for parameter in parameter_types(kernel, element_type)]
             function.restype = None
+    library.harness_error.argtypes = []
+    library.harness_error.restype = ctypes.c_char_p
     return library

@@ -1,0 +1,113 @@
+"""The host harness itself: its blocks share memory and meet at barriers as a GPU's do, and a kernel
+that lacks a barrier fails the kernel tests instead of passing by luck."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from deepnet_gpu.kernels import kernel_source_dir
+from tests.host_harness import HostKernels, host_kernels_available
+from tests.host_harness.build import SHIM, compiler
+from tests.kernel_cases import ALL_CASES, BLOCK_KERNEL_CASES
+
+pytestmark = pytest.mark.skipif(not host_kernels_available(), reason="the host harness needs g++ (or $CXX)")
+
+PROGRAM = r"""
+#include "SHIM"
+#include <cstdio>
+
+// Each thread writes its slot, then reads its neighbour's: after a barrier, or without one.
+__device__ void neighbour(int* out, bool barrier) {
+    __shared__ int slot[64];
+    const unsigned int t = threadIdx.y * blockDim.x + threadIdx.x, n = blockDim.x * blockDim.y;
+    slot[t] = 100 * blockIdx.x + t;
+    if (barrier) {
+        __syncthreads();
+    }
+    out[blockIdx.x * n + t] = slot[(t + 1) % n];
+    __syncthreads();
+}
+
+int main() {
+    int out[24];
+    for (bool barrier : {true, false}) {
+        launch(3, {4, 2, 1}, [&] { neighbour(out, barrier); });
+        for (int value : out) {
+            std::printf("%d ", value);
+        }
+        std::printf("|%s\n", harness_error());
+    }
+    launch(2, {3, 1, 1}, [&] {
+        if (threadIdx.x < 2) {
+            __syncthreads();
+        }
+    });
+    std::printf("|%s\n", harness_error());
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def program_output(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shim")
+    source, binary = folder / "program.cpp", folder / "program"
+    source.write_text(PROGRAM.replace("SHIM", str(SHIM)))
+    subprocess.run([compiler(), "-std=c++17", "-Wall", "-Wextra", "-Werror", str(source), "-o", str(binary)], check=True)
+    return subprocess.run([str(binary)], check=True, capture_output=True, text=True).stdout.splitlines()
+
+
+def _values(line: str) -> list[int]:
+    return [int(value) for value in line.split("|")[0].split()]
+
+
+def test_after_a_barrier_every_thread_sees_what_the_others_wrote(program_output):
+    expected = [100 * block + (t + 1) % 8 for block in range(3) for t in range(8)]
+    assert _values(program_output[0]) == expected
+    assert program_output[0].endswith("|")
+
+
+def test_without_the_barrier_a_thread_reads_its_neighbours_slot_before_the_neighbour_writes_it(program_output):
+    values = _values(program_output[1])
+    for block in range(3):
+        stale = 100 * (block - 1) + 1 if block else 200 + 1
+        assert values[8 * block] == stale, values
+        assert values[8 * block + 7] == 100 * block, values
+
+
+def test_a_barrier_that_some_threads_skip_is_reported(program_output):
+    assert program_output[2] == "|block 0: 2 of its 3 threads wait at barrier 0 while the others have finished"
+
+
+def test_the_harness_raises_what_the_shim_reports(tmp_path):
+    copy = tmp_path / "kernels"
+    shutil.copytree(kernel_source_dir(), copy)
+    update = copy / "update.cu"
+    update.write_text(update.read_text().replace("if (blockIdx.x != 0) {", "if (threadIdx.x == 1) {", 1))
+    kernels = HostKernels(source_dir=copy)
+    case = next(case for case in ALL_CASES if case.name.startswith("accumulate_cost-float64-20x209"))
+    with pytest.raises(RuntimeError, match=r"accumulate_cost<double>: block 0: .* wait at barrier 0"):
+        case.build().check(kernels)
+
+
+BARRIERS = [match.start() for match in re.finditer(r"__syncthreads\(\);", (kernel_source_dir() / "block_reduce.cuh").read_text())]
+
+
+@pytest.mark.parametrize("barrier", range(len(BARRIERS)))
+def test_each_barrier_of_the_reductions_is_needed_and_its_absence_is_caught(tmp_path, barrier):
+    copy = tmp_path / "kernels"
+    shutil.copytree(kernel_source_dir(), copy)
+    header = copy / "block_reduce.cuh"
+    text = header.read_text()
+    header.write_text(text[: BARRIERS[barrier]] + text[BARRIERS[barrier]:].replace("__syncthreads();", "", 1))
+    kernels = HostKernels(source_dir=copy)
+    caught = []
+    for case in BLOCK_KERNEL_CASES:
+        try:
+            case.build().check(kernels)
+        except AssertionError:
+            caught.append(case.name)
+    assert caught, "no kernel test noticed the missing barrier"
