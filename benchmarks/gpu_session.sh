@@ -12,7 +12,8 @@
 #   sanitizer     compute-sanitizer memcheck, initcheck, racecheck and synccheck over
 #                 benchmarks/sanitizer_workload.py (initcheck with CuPy's own reduction kernels
 #                 instead of CUB's, whose decoupled look-back initcheck reports as uninitialised
-#                 reads: NVIDIA/cccl#1889, #2104)
+#                 reads: NVIDIA/cccl#1889, #2104); each tool stops after $SANITIZER_LIMIT_S
+#                 seconds (140 unless set), so the four fit in a 10-minute call
 #   first-step    benchmarks/first_step.py twice on an empty kernel cache: compiling, then loading
 #   bench         deepnet bench --device all: bench.json, bench.md, bench.png
 #   pytest-bench  pytest benchmarks/: pytest-benchmark.json
@@ -36,6 +37,7 @@ log="$out/session.log"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 command -v compute-sanitizer >/dev/null || PATH="$PATH:/usr/local/cuda/bin"
 failed=0
+sanitizer_limit=${SANITIZER_LIMIT_S:-140}
 
 step() {
     local name=$1
@@ -68,11 +70,12 @@ for name in $steps; do
         gpu-tests) step gpu-tests python3 -m pytest -m gpu -q -rs -p no:cacheprovider ;;
         tests) step tests python3 -m pytest -m "not gpu" -q -p no:cacheprovider ;;
         sanitizer)
-            step memcheck compute-sanitizer --tool memcheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
-            step initcheck env CUPY_ACCELERATORS= compute-sanitizer --tool initcheck --error-exitcode 1 \
-                python3 benchmarks/sanitizer_workload.py
-            step racecheck compute-sanitizer --tool racecheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
-            step synccheck compute-sanitizer --tool synccheck --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
+            for tool in memcheck initcheck racecheck synccheck; do
+                settings=""
+                [ "$tool" = initcheck ] && settings="CUPY_ACCELERATORS="
+                step "$tool" env ${settings:+"$settings"} timeout "$sanitizer_limit" \
+                    compute-sanitizer --tool "$tool" --error-exitcode 1 python3 benchmarks/sanitizer_workload.py
+            done
             ;;
         first-step) step first-step first_step ;;
         bench) step bench python3 -m deepnet_gpu bench --device all \
