@@ -16,6 +16,8 @@
 #                 seconds (140 unless set), so the four fit in a 10-minute call
 #   first-step    benchmarks/first_step.py twice on an empty kernel cache: compiling, then loading
 #   bench         deepnet bench --device all: bench.json, bench.md, bench.png
+#   breakdown     python -m deepnet_gpu.bench_breakdown: each network's step, call by call, on the
+#                 GPU: breakdown.json, breakdown.md
 #   pytest-bench  pytest benchmarks/: pytest-benchmark.json
 # OUT_DIR receives session.log (each step's command, output and exit status) and the files the
 # steps write; the script exits 1 if any step failed.
@@ -23,7 +25,7 @@ set -u
 
 out=${1:?usage: bash benchmarks/gpu_session.sh OUT_DIR [STEP ...]}
 shift
-all_steps="machine gpu-tests tests sanitizer first-step bench pytest-bench"
+all_steps="machine gpu-tests tests sanitizer first-step bench breakdown pytest-bench"
 steps=${*:-$all_steps}
 for name in $steps; do
     case " $all_steps " in
@@ -80,6 +82,8 @@ for name in $steps; do
         first-step) step first-step first_step ;;
         bench) step bench python3 -m deepnet_gpu bench --device all \
             --json "$out/bench.json" --markdown "$out/bench.md" --plot "$out/bench.png" ;;
+        breakdown) step breakdown python3 -m deepnet_gpu.bench_breakdown --device cuda \
+            --json "$out/breakdown.json" --markdown "$out/breakdown.md" ;;
         pytest-bench) step pytest-bench python3 -m pytest benchmarks -q -p no:cacheprovider \
             --benchmark-json "$out/pytest-benchmark.json" ;;
     esac

@@ -167,10 +167,11 @@ class OursNetwork:
     """Our training step on a fixed batch on ``backend``'s device.
 
     Built from a fresh seeded network: ``first()`` allocates the step's buffers and runs the first
-    step; each call after that runs one more step, without synchronising.
+    step; each call after that runs one more step, without synchronising. The step's GEMMs and
+    kernels go through ``step_backend``, ``backend`` unless given.
     """
 
-    def __init__(self, workload: NetworkWorkload, backend, dtype, seed: int):
+    def __init__(self, workload: NetworkWorkload, backend, dtype, seed: int, step_backend=None):
         X, labels = workload.data(seed)
         self.backend = backend
         self.batch = workload.batch
@@ -180,7 +181,7 @@ class OursNetwork:
         with backend.device_scope():
             self.running = backend.xp.zeros((), self.net.dtype)
             self.epoch_cost = backend.xp.zeros((), self.net.dtype)
-        self._step = training_step(self.net, SGD(LEARNING_RATE), self.running, 1.0 / workload.batch)
+        self._step = training_step(self.net, SGD(LEARNING_RATE), self.running, 1.0 / workload.batch, step_backend)
         self.ws = None
 
     def first(self):

@@ -1,0 +1,200 @@
+"""Where a training step's time goes: each GEMM and kernel call of the benchmark's steps, timed apart.
+
+    python -m deepnet_gpu.bench_breakdown [--device cpu|cuda] [--dtype float32] [--quick]
+                                          [--steps N] [--json FILE] [--markdown FILE]
+
+For each network workload of the benchmark (:func:`~deepnet_gpu.bench_workloads.catalogue`), the
+training step runs through a backend whose ``gemm`` and kernel methods leave a timing mark after
+each call: a CUDA event recorded on the stream on a GPU, read only after the step, so the step
+never waits for the host; ``perf_counter`` on the CPU, where every call has finished when it
+returns. The part of a call is the interval from the mark before it to its own. On a GPU that is
+the call's GPU time when the GPU is behind the host (large layers), and mostly the host's launch
+time when the GPU waits for the host (small layers). The marks follow one another, so the parts
+add up to the step.
+
+A part is labelled by what ran: a kernel by its method, a GEMM by its operands' transposes and
+its output's shape (``gemm N·T → 512×784`` is dW[1] = dZ[1]·A[0]ᵀ). Per label: the calls in one
+step, the median milliseconds per step over the timed steps, and the share of the step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+from . import arguments
+from .backend import DeviceUnavailableError, get_backend
+from .bench_workloads import OursNetwork, catalogue
+from .validation import DTYPES
+
+WARMUP_STEPS = 3
+DEFAULT_STEPS = 20
+
+
+class _HostEvent:
+    """A timing mark on the host clock, for the CPU, where each call has finished when it returns."""
+
+    def record(self):
+        self.seconds = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+def _host_elapsed_ms(start: _HostEvent, end: _HostEvent) -> float:
+    return (end.seconds - start.seconds) * 1e3
+
+
+class Marks:
+    """The timing marks of one step: ``start()``, then ``mark(label)`` after each call, then
+    ``parts()``: [(label, ms)], the interval up to each mark."""
+
+    def __init__(self, make_event, elapsed_ms):
+        self._make_event, self._elapsed_ms = make_event, elapsed_ms
+        self._marks = []
+
+    def start(self):
+        self._marks = []
+        self.mark(None)
+
+    def mark(self, label):
+        event = self._make_event()
+        event.record()
+        self._marks.append((label, event))
+
+    def parts(self) -> list[tuple[str, float]]:
+        self._marks[-1][1].synchronize()
+        pairs = zip(self._marks, self._marks[1:])
+        return [(label, float(self._elapsed_ms(before, event))) for (_, before), (label, event) in pairs]
+
+
+def marks_for(backend) -> Marks:
+    """CUDA events on a GPU backend, the host clock on the CPU."""
+    if backend.name == "cuda":
+        cuda = backend.xp.cuda
+        return Marks(cuda.Event, cuda.get_elapsed_time)
+    return Marks(_HostEvent, _host_elapsed_ms)
+
+
+class _MarkedOps:
+    """``ops`` (the kernel interface) with a mark after every kernel call, labelled by its method."""
+
+    def __init__(self, ops, marks: Marks):
+        self._ops, self._marks = ops, marks
+
+    def __getattr__(self, name):
+        method = getattr(self._ops, name)
+        if name.startswith("_") or not callable(method):
+            return method
+
+        def marked(*args, **kwargs):
+            result = method(*args, **kwargs)
+            self._marks.mark(name)
+            return result
+
+        return marked
+
+
+class MarkedBackend:
+    """``backend`` with a mark after every GEMM and kernel call; anything else is ``backend``'s."""
+
+    def __init__(self, backend, marks: Marks):
+        self._backend, self._marks = backend, marks
+        self.ops = _MarkedOps(backend.ops, marks)
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
+        result = self._backend.gemm(transa, transb, a, b, out=out, alpha=alpha)
+        self._marks.mark(f"gemm {transa}·{transb} → {out.shape[0]}×{out.shape[1]}")
+        return result
+
+
+def breakdown(workload, backend, dtype, seed: int, steps: int = DEFAULT_STEPS) -> dict:
+    """The parts of ``workload``'s training step on ``backend``: ``steps`` marked steps after
+    ``WARMUP_STEPS`` unmarked ones (allocation, kernel compilation)."""
+    marks = marks_for(backend)
+    with backend.device_scope():
+        run = OursNetwork(workload, backend, dtype, seed, step_backend=MarkedBackend(backend, marks))
+        run.first()
+        for _ in range(WARMUP_STEPS):
+            marks.start()
+            run()
+        per_step = []
+        for _ in range(steps):
+            marks.start()
+            run()
+            per_step.append(marks.parts())
+        run.check()
+    order, calls = [], {}
+    for label, _ in per_step[0]:
+        if label not in calls:
+            order.append(label)
+            calls[label] = 0
+        calls[label] += 1
+    totals = {label: [sum(ms for name, ms in step if name == label) for step in per_step] for label in order}
+    medians = {label: statistics.median(values) for label, values in totals.items()}
+    whole = sum(medians.values())
+    return {
+        "name": workload.name, "device": backend.device, "dtype": str(dtype), "dims": list(workload.dims),
+        "batch": workload.batch, "steps": steps, "step_ms": statistics.median(sum(ms for _, ms in step) for step in per_step),
+        "parts": [{"label": label, "calls": calls[label], "ms": medians[label], "share": medians[label] / whole}
+                  for label in order],
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    """One table per workload: its parts in the order they first run, with calls, ms per step and share."""
+    lines = []
+    for result in results:
+        dims = "-".join(str(n) for n in result["dims"])
+        lines += [f"### {result['name']} [{dims}], batch {result['batch']}, {result['dtype']} on {result['device']}",
+                  "", f"Median step: {result['step_ms']:.3f} ms over {result['steps']} marked steps.", "",
+                  "| part | calls | ms/step | share |", "|---|---:|---:|---:|"]
+        lines += [f"| {part['label']} | {part['calls']} | {part['ms']:.4f} | {100 * part['share']:.1f}% |"
+                  for part in result["parts"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deepnet_gpu.bench_breakdown", description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32")
+    parser.add_argument("--quick", action="store_true", help="the --quick workloads of deepnet bench")
+    parser.add_argument("--steps", type=arguments.number(int, lambda n: n >= 1, "a positive integer"),
+                        default=DEFAULT_STEPS, help=f"marked steps per workload (default {DEFAULT_STEPS})")
+    parser.add_argument("--seed", type=arguments.number(int, lambda n: n >= 0, "a non-negative integer"), default=0)
+    parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--markdown", metavar="FILE")
+    args = parser.parse_args(argv)
+    try:
+        for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+            if path:
+                arguments.check_output_file(path, option)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        backend = get_backend(args.device)
+    except DeviceUnavailableError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    workloads = [w for w in catalogue(backend.name, args.quick)[0] if w.kind == "network"]
+    results = [breakdown(workload, backend, args.dtype, args.seed, args.steps) for workload in workloads]
+    report = markdown(results)
+    print(report)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
