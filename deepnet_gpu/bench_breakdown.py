@@ -130,20 +130,17 @@ def breakdown(workload, backend, dtype, seed: int, steps: int = DEFAULT_STEPS) -
             run()
             per_step.append(marks.parts())
         run.check()
-    order, calls = [], {}
+    calls = {}
     for label, _ in per_step[0]:
-        if label not in calls:
-            order.append(label)
-            calls[label] = 0
-        calls[label] += 1
-    totals = {label: [sum(ms for name, ms in step if name == label) for step in per_step] for label in order}
-    medians = {label: statistics.median(values) for label, values in totals.items()}
+        calls[label] = calls.get(label, 0) + 1
+    medians = {label: statistics.median(sum(ms for name, ms in step if name == label) for step in per_step)
+               for label in calls}
     whole = sum(medians.values())
     return {
         "name": workload.name, "device": backend.device, "dtype": str(dtype), "dims": list(workload.dims),
         "batch": workload.batch, "steps": steps, "step_ms": statistics.median(sum(ms for _, ms in step) for step in per_step),
         "parts": [{"label": label, "calls": calls[label], "ms": medians[label], "share": medians[label] / whole}
-                  for label in order],
+                  for label in calls],
     }
 
 
@@ -166,9 +163,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
     parser.add_argument("--dtype", choices=DTYPES, default="float32")
     parser.add_argument("--quick", action="store_true", help="the --quick workloads of deepnet bench")
-    parser.add_argument("--steps", type=arguments.number(int, lambda n: n >= 1, "a positive integer"),
-                        default=DEFAULT_STEPS, help=f"marked steps per workload (default {DEFAULT_STEPS})")
-    parser.add_argument("--seed", type=arguments.number(int, lambda n: n >= 0, "a non-negative integer"), default=0)
+    parser.add_argument("--steps", type=arguments.positive_int, default=DEFAULT_STEPS,
+                        help=f"marked steps per workload (default {DEFAULT_STEPS})")
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--markdown", metavar="FILE")
     args = parser.parse_args(argv)
