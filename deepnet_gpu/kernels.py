@@ -39,6 +39,7 @@ import numpy as np
 from .kernel_entry_points import (
     COLUMNS,
     ELEMENT_TYPES,
+    ELEMENTS,
     KERNEL_FILES,
     KERNEL_LAUNCHES,
     ONE_BLOCK,
@@ -61,6 +62,8 @@ COMPILE_OPTIONS = ("-std=c++17", "--fmad=false")
 BLOCK_SIZE = 256
 BLOCKS_PER_SM = 32
 MAX_LANES = 16
+PACK_BYTES = 16
+"""The bytes an elementwise kernel moves per access (``kernels/elementwise.cuh``)."""
 
 _ACTIVATIONS = (LINEAR, RELU, LEAKY_RELU, SIGMOID, TANH)
 _LOSSES = (BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR)
@@ -272,12 +275,16 @@ def column_block(rows: int) -> tuple[int, int]:
     return BLOCK_SIZE // lanes, lanes
 
 
-def launch_geometry(kernel: str, work: int, rows: int, max_blocks: int) -> tuple[int, tuple[int, int]]:
+def launch_geometry(kernel: str, work: int, rows: int, max_blocks: int, itemsize: int) -> tuple[int, tuple[int, int]]:
     """(blocks, (block_x, block_y)) of a GPU launch of ``kernel`` over ``work`` items (elements, or
-    columns of ``rows`` rows), with at most ``max_blocks`` blocks: the grid-stride loops cover the rest."""
+    columns of ``rows`` rows) of ``itemsize`` bytes, with at most ``max_blocks`` blocks: the
+    grid-stride loops cover the rest. An elementwise kernel's thread takes a 16-byte pack of
+    elements at a time, so it needs a thread per pack."""
     launch = KERNEL_LAUNCHES[kernel]
     if launch == ONE_BLOCK:
         return 1, (BLOCK_SIZE, 1)
+    if launch == ELEMENTS:
+        work = -(-work * itemsize // PACK_BYTES)
     block = column_block(rows) if launch == COLUMNS else (BLOCK_SIZE, 1)
     return min(-(-work // block[0]), max_blocks), block
 
@@ -335,7 +342,7 @@ class CupyKernels(KernelLauncher):
         return f"<CupyKernels on cuda:{self.device_id}>"
 
     def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
-        blocks, block = launch_geometry(kernel, work, rows, self._max_blocks)
+        blocks, block = launch_geometry(kernel, work, rows, self._max_blocks, dtype.itemsize)
         self._functions[(kernel, dtype)]((blocks,), block, args)
 
 

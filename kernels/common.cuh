@@ -18,16 +18,16 @@ __device__ inline long long grid_stride() {
     return static_cast<long long>(blockDim.x) * gridDim.x;
 }
 
-// This thread's walk over a C-order (rows, m) matrix by the grid stride, keeping the row of each
-// index without dividing in the loop: one stride moves stride / m rows and stride % m columns, plus
-// one row more when the columns wrap. Built only for m >= 1.
+// A walk over the indices first, first + stride, first + 2·stride, ... of a C-order (rows, m)
+// matrix, keeping the row and column of each index without dividing in the loop: one stride moves
+// stride / m rows and stride % m columns, plus one row more when the columns wrap. Built only for
+// m >= 1.
 struct RowWalk {
     long long i, row, column;
     long long stride, row_step, column_step, m;
 
-    __device__ RowWalk(long long m_) : m(m_) {
-        stride = grid_stride();
-        i = grid_start();
+    __device__ RowWalk(long long m_, long long first, long long stride_) : stride(stride_), m(m_) {
+        i = first;
         row = i / m;
         column = i % m;
         row_step = stride / m;

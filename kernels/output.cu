@@ -10,6 +10,7 @@
 #include "activations.cuh"
 #include "block_reduce.cuh"
 #include "common.cuh"
+#include "elementwise.cuh"
 
 namespace deepnet {
 
@@ -55,13 +56,12 @@ __device__ void bias_softmax(T* Z, const T* b, T* A, long long rows, long long m
     }
 }
 
-// dZ[L] = A[L] - Y, elementwise over n values: the output layer's gradient for each loss paired
-// with its activation (cross-entropy with sigmoid or softmax, squared error with linear).
+// dZ[L] = A[L] - Y, elementwise over n values in 16-byte packs (elementwise.cuh): the output
+// layer's gradient for each loss paired with its activation (cross-entropy with sigmoid or softmax,
+// squared error with linear).
 template <typename T>
 __device__ void output_gradient(const T* A, const T* Y, T* dZ, long long n) {
-    for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
-        dZ[i] = A[i] - Y[i];
-    }
+    deepnet::map(dZ, n, [](T a, T y) { return a - y; }, A, Y);
 }
 
 // out[j] = the loss of example j, from the scores S (rows, m) and labels Y (rows, m):

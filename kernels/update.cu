@@ -2,6 +2,7 @@
 #include "activations.cuh"
 #include "block_reduce.cuh"
 #include "common.cuh"
+#include "elementwise.cuh"
 
 // epoch_cost += scale·Σ terms; running += scale·Σ terms, where terms holds the n losses of a batch
 // and the other two are single values. Block 0 does it all: its threads sum strided slices of
@@ -25,14 +26,13 @@ __device__ void accumulate_cost(const T* terms, long long n, T scale, T* epoch_c
     }
 }
 
-// params -= learning_rate·grads over n values of the flat parameter buffer, unless the single
-// value *guard (the cost) is not finite, in which case the parameters are left as they are.
+// params -= learning_rate·grads over n values of the flat parameter buffer (in 16-byte packs,
+// elementwise.cuh), unless the single value *guard (the cost) is not finite, in which case the
+// parameters are left as they are.
 template <typename T>
 __device__ void sgd_update(T* params, const T* grads, T learning_rate, const T* guard, long long n) {
     if (!deepnet::math::isfinite(*guard)) {
         return;
     }
-    for (long long i = deepnet::grid_start(); i < n; i += deepnet::grid_stride()) {
-        params[i] -= learning_rate * grads[i];
-    }
+    deepnet::map(params, n, [=](T p, T g) { return p - learning_rate * g; }, params, grads);
 }

@@ -3,7 +3,9 @@ the kernel interface (the host harness, CuPy) with the NumPy twins.
 
 A :class:`Case` builds its data on the host from a fixed seed; :meth:`Call.run` copies it to the
 implementation's arrays, makes the call and brings every array back, inputs included, so a
-comparison also sees an input the kernel should not have written.
+comparison also sees an input the kernel should not have written. Each array is placed on a
+16-byte boundary, where the elementwise kernels move whole 16-byte packs, or, when asked, some
+values past one, where they must move single values (``kernels/elementwise.cuh``).
 """
 
 from __future__ import annotations
@@ -29,12 +31,45 @@ from deepnet_gpu.numpy_kernels import (
 )
 
 DTYPES = (np.float32, np.float64)
-SHAPES = ((1, 1), (3, 7), (20, 209), (10, 1000))
+SHAPES = ((1, 1), (7, 1), (5, 3), (3, 7), (20, 209), (10, 1000))
 ACTIVATIONS = {"linear": LINEAR, "relu": RELU, "leaky_relu": LEAKY_RELU, "sigmoid": SIGMOID, "tanh": TANH}
 LOSSES = {"bce": BINARY_CROSS_ENTROPY, "cce": CATEGORICAL_CROSS_ENTROPY, "se": SQUARED_ERROR}
 ALPHA = 0.01
 RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}
 TWINS = NumpyKernels()
+BOUNDARY = 16
+"""The alignment in bytes that the elementwise kernels' 16-byte packs need."""
+MARGIN = -7777.0
+"""The value around every placed array, which a kernel must leave as it is."""
+
+
+def address(array) -> int:
+    """The address of a NumPy or CuPy array's first value."""
+    return array.data.ptr if hasattr(array.data, "ptr") else array.ctypes.data
+
+
+@dataclass
+class Placement:
+    """A copy of a host array in a larger fresh buffer, ``start`` values in, with :data:`MARGIN`
+    before and after it; ``view`` is the copy, a C-contiguous part of ``buffer``."""
+
+    buffer: object
+    start: int
+    view: object
+
+    @classmethod
+    def of(cls, value: np.ndarray, offset: int, asarray) -> Placement:
+        """``value`` copied by ``asarray``, starting ``offset`` values past a 16-byte boundary."""
+        buffer = asarray(np.full(value.size + 2 * BOUNDARY // value.itemsize, MARGIN, value.dtype))
+        start = (-address(buffer) % BOUNDARY) // value.itemsize + offset
+        view = buffer[start:start + value.size].reshape(value.shape)
+        view[...] = asarray(value)
+        return cls(buffer, start, view)
+
+    def margins(self, to_numpy) -> np.ndarray:
+        """The values of the buffer before and after the copy, on the host."""
+        values = to_numpy(self.buffer)
+        return np.concatenate([values[:self.start], values[self.start + self.view.size:]])
 
 
 @dataclass
@@ -52,22 +87,29 @@ class Call:
     args: tuple
     error_scale: float = 0.0
 
-    def run(self, ops, asarray=np.array, to_numpy=np.asarray) -> dict[str, np.ndarray]:
-        arrays = {name: asarray(value.copy()) for name, value in self.arrays.items()}
-        args = [arrays[arg] if isinstance(arg, str) else arg for arg in self.args]
+    def run(self, ops, asarray=np.array, to_numpy=np.asarray, offsets=None) -> dict[str, np.ndarray]:
+        """Make the call on ``ops``, each array placed ``offsets.get(name, 0)`` values past a
+        16-byte boundary; every array afterwards, as NumPy arrays."""
+        offsets = offsets or {}
+        placements = {name: Placement.of(value, offsets.get(name, 0), asarray) for name, value in self.arrays.items()}
+        args = [placements[arg].view if isinstance(arg, str) else arg for arg in self.args]
         with np.errstate(all="ignore"):
             getattr(ops, self.method)(*args)
-        return {name: to_numpy(value) for name, value in arrays.items()}
+        for name, placement in placements.items():
+            margins = placement.margins(to_numpy)
+            assert np.all(margins == MARGIN), f"{self.method} wrote around {name}: {margins}"
+        return {name: to_numpy(placement.view) for name, placement in placements.items()}
 
     def tolerance(self) -> tuple[float, float]:
         dtype = next(iter(self.arrays.values())).dtype
         info = np.finfo(dtype)
         return RTOL[dtype], max(float(info.tiny), 8 * float(info.eps) * self.error_scale)
 
-    def check(self, ops, asarray=np.array, to_numpy=np.asarray):
-        """Run this call on ``ops`` and on the NumPy twins and compare every array."""
+    def check(self, ops, asarray=np.array, to_numpy=np.asarray, offsets=None):
+        """Run this call on ``ops`` (its arrays placed as ``offsets`` says, see :meth:`run`) and on
+        the NumPy twins and compare every array."""
         expected = self.run(TWINS)
-        actual = self.run(ops, asarray, to_numpy)
+        actual = self.run(ops, asarray, to_numpy, offsets)
         rtol, atol = self.tolerance()
         for name, value in expected.items():
             np.testing.assert_allclose(actual[name], value, rtol=rtol, atol=atol, err_msg=f"{self.method}: {name}")
@@ -272,6 +314,23 @@ def all_cases() -> list[Case]:
     return cases
 
 
+def _kernel(case: Case) -> str:
+    return case.name.split("-")[0]
+
+
 ALL_CASES = all_cases()
-BLOCK_KERNEL_CASES = [case for case in ALL_CASES if KERNEL_LAUNCHES[case.name.split("-")[0]] != ELEMENTS]
+BLOCK_KERNEL_CASES = [case for case in ALL_CASES if KERNEL_LAUNCHES[_kernel(case)] != ELEMENTS]
 """The cases of the kernels whose threads work together through shared memory and barriers."""
+ELEMENTWISE_CASES = [
+    case
+    for dtype in DTYPES
+    for shape in ((5, 3), (3, 7))
+    for case in _cases_for(Data(dtype, shape))
+    if KERNEL_LAUNCHES[_kernel(case)] == ELEMENTS
+]
+"""The elementwise kernels' cases on matrices whose sizes are not whole packs, for :data:`MISALIGNMENTS`."""
+MISALIGNMENTS = {
+    "every-array-off-the-boundary": lambda call: {name: 1 for name in call.arrays},
+    "only-the-first-array-off": lambda call: {next(iter(call.arrays)): 1},
+}
+"""Ways to place a call's arrays so that the elementwise kernels cannot move packs: its ``offsets``."""

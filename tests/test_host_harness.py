@@ -1,11 +1,15 @@
 """The host harness itself: its blocks share memory and meet at barriers as a GPU's do, and a kernel
-that lacks a barrier fails the kernel tests instead of passing by luck."""
+that lacks a barrier fails the kernel tests instead of passing by luck; built with UBSan's
+alignment check, it catches a 16-byte pack read or written off its boundary, which a host CPU
+forgives and a GPU does not."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +115,44 @@ def test_each_barrier_of_the_reductions_is_needed_and_its_absence_is_caught(tmp_
         except AssertionError:
             caught.append(case.name)
     assert caught, "no kernel test noticed the missing barrier"
+
+
+ALIGNMENT_CHECK = """
+import sys
+from pathlib import Path
+
+from tests.host_harness import HostKernels
+from tests.kernel_cases import ELEMENTWISE_CASES, MISALIGNMENTS
+
+kernels = HostKernels(source_dir=Path(sys.argv[1]), extra_flags=("-fsanitize=alignment",))
+for case in ELEMENTWISE_CASES:
+    for misalignment in MISALIGNMENTS.values():
+        call = case.build()
+        call.check(kernels, offsets=misalignment(call))
+"""
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_elementwise_cases_under_the_alignment_check(source_dir) -> subprocess.CompletedProcess:
+    """Every elementwise case off the 16-byte boundary, on the harness of ``source_dir`` built with
+    ``-fsanitize=alignment``, in a fresh process (UBSan reports on that process's stderr)."""
+    command = [sys.executable, "-c", ALIGNMENT_CHECK, str(source_dir)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+
+
+def test_no_pack_is_moved_off_its_16_byte_boundary():
+    result = run_elementwise_cases_under_the_alignment_check(kernel_source_dir())
+    assert result.returncode == 0, result.stderr
+    assert "runtime error" not in result.stderr, result.stderr
+
+
+def test_the_alignment_check_catches_packs_read_from_an_array_off_the_boundary(tmp_path):
+    copy = tmp_path / "kernels"
+    shutil.copytree(kernel_source_dir(), copy)
+    header = copy / "elementwise.cuh"
+    text = header.read_text()
+    condition = "if ((on_pack_boundary(out) && ... && on_pack_boundary(in))) {"
+    assert condition in text
+    header.write_text(text.replace(condition, "if (on_pack_boundary(out)) {"))
+    result = run_elementwise_cases_under_the_alignment_check(copy)
+    assert "runtime error: load of misaligned address" in result.stderr

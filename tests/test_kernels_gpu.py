@@ -18,8 +18,9 @@ import pytest
 
 from deepnet_gpu.backend import cuda_status
 from deepnet_gpu.kernel_entry_points import KERNEL_FILES
+from deepnet_gpu.kernels import BLOCK_SIZE, BLOCKS_PER_SM, PACK_BYTES
 from deepnet_gpu.numpy_kernels import BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, RELU, SIGMOID, TANH, NumpyKernels
-from tests.kernel_cases import ALL_CASES
+from tests.kernel_cases import ALL_CASES, ELEMENTWISE_CASES, MISALIGNMENTS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,13 @@ def gpu_kernels(cupy):
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_cupy_kernel_matches_its_numpy_twin(cupy, gpu_kernels, case):
     case.build().check(gpu_kernels, cupy.asarray, cupy.asnumpy)
+
+
+@pytest.mark.parametrize("misalignment", MISALIGNMENTS)
+@pytest.mark.parametrize("case", ELEMENTWISE_CASES, ids=str)
+def test_cupy_elementwise_kernel_matches_its_twin_off_the_16_byte_boundary(cupy, gpu_kernels, case, misalignment):
+    call = case.build()
+    call.check(gpu_kernels, cupy.asarray, cupy.asnumpy, MISALIGNMENTS[misalignment](call))
 
 
 def test_every_kernel_compiles_for_both_dtypes(cupy):
@@ -88,7 +96,8 @@ def test_a_new_process_loads_the_kernels_from_cupys_disk_cache(tmp_path):
 
 def test_a_launch_larger_than_the_grid_is_covered_by_the_grid_stride_loop(cupy, gpu_kernels):
     sm_count = cupy.cuda.Device().attributes["MultiProcessorCount"]
-    n = 32 * sm_count * 256 * 2 + 3
+    values_per_pass = BLOCKS_PER_SM * sm_count * BLOCK_SIZE * PACK_BYTES // 4
+    n = 2 * values_per_pass + 3
     Z = np.random.default_rng(0).normal(size=(1, n)).astype(np.float32)
     A = cupy.empty_like(cupy.asarray(Z))
     gpu_kernels.activation_forward(cupy.asarray(Z), A, RELU, 0.0)

@@ -28,7 +28,7 @@ from deepnet_gpu.numpy_kernels import (
 )
 from deepnet_gpu.kernel_entry_points import KERNEL_LAUNCHES, ONE_BLOCK
 from tests.host_harness import HostKernels, host_kernels_available
-from tests.kernel_cases import ALL_CASES, BLOCK_KERNEL_CASES, TWINS, edge_values
+from tests.kernel_cases import ALL_CASES, BLOCK_KERNEL_CASES, ELEMENTWISE_CASES, MISALIGNMENTS, TWINS, edge_values
 
 needs_harness = pytest.mark.skipif(not host_kernels_available(), reason="the host harness needs g++ (or $CXX)")
 
@@ -42,6 +42,14 @@ def host_kernels():
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_kernel_matches_its_numpy_twin(host_kernels, case):
     case.build().check(host_kernels)
+
+
+@needs_harness
+@pytest.mark.parametrize("misalignment", MISALIGNMENTS)
+@pytest.mark.parametrize("case", ELEMENTWISE_CASES, ids=str)
+def test_the_elementwise_kernels_match_their_twins_on_arrays_off_the_16_byte_boundary(host_kernels, case, misalignment):
+    call = case.build()
+    call.check(host_kernels, offsets=MISALIGNMENTS[misalignment](call))
 
 
 BLOCKS = ((1, 1), (2, 8), (3, 5), (16, 16))

@@ -10,6 +10,7 @@ type-checked once instantiated, so an error in a kernel body fails here.
   architecture and to a cubin for a real one, without name expressions (so every CuPy from 13 on
   reads the result back from its disk cache); every entry point must be there under its plain C name. It needs libnvrtc: from
   a CUDA toolkit, or the ``nvidia-cuda-nvrtc`` wheel.
+* In that PTX every elementwise kernel loads and stores 16-byte vectors (``kernels/elementwise.cuh``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, KERNEL_FILES, entry_name
+from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, ELEMENTS, KERNEL_FILES, KERNEL_LAUNCHES, entry_name
 from deepnet_gpu.kernels import compile_options, kernel_source_dir, module_source
 
 ARCHITECTURES = ("sm_80", "sm_90")
@@ -113,3 +114,29 @@ def test_nvrtc_compiles_every_entry_point_as_cupy_would(filename, architecture, 
     assert result == 0, f"{filename}: {load_nvrtc().nvrtcGetErrorString(result).decode()}\n{log}"
     missing = missing_entry_points(filename, binary)
     assert not missing, f"{filename}: the {output} lacks {missing}"
+
+
+VECTOR_ACCESS = {"float": "v4.f32", "double": "v2.f64"}
+"""The PTX type of a 16-byte vector of each element type."""
+
+
+def ptx_entries(ptx: str) -> dict[str, str]:
+    """Each ``.entry`` of a PTX module by name: its text up to the next entry."""
+    parts = re.split(r"^\.visible \.entry ", ptx, flags=re.MULTILINE)[1:]
+    return {re.match(r"\w+", part).group(): part for part in parts}
+
+
+@pytest.mark.skipif(load_nvrtc() is None, reason="libnvrtc not found (CUDA toolkit or the nvidia-cuda-nvrtc wheel)")
+@pytest.mark.parametrize("filename", sorted(KERNEL_FILES))
+def test_the_elementwise_kernels_move_16_byte_vectors(filename):
+    source_dir = kernel_source_dir()
+    options = (*compile_options(source_dir), "-ftz=true", "-arch=compute_90")
+    result, log, binary = nvrtc_compile(load_nvrtc(), module_source(source_dir, filename), filename, options, "PTX")
+    assert result == 0, log
+    entries = ptx_entries(binary.rstrip(b"\0").decode())
+    for kernel in KERNEL_FILES[filename]:
+        for element_type, vector in VECTOR_ACCESS.items():
+            body = entries[entry_name(kernel, element_type)]
+            accesses = set(re.findall(r"\b(ld|st)\.global(?:\.nc)?\." + re.escape(vector) + r"\b", body))
+            expected = {"ld", "st"} if KERNEL_LAUNCHES[kernel] == ELEMENTS else set()
+            assert accesses == expected, f"{entry_name(kernel, element_type)}: 16-byte accesses {accesses or 'none'}"

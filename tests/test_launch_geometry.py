@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from deepnet_gpu.kernel_entry_points import COLUMNS, ELEMENTS, KERNEL_LAUNCHES, KERNEL_SIGNATURES, ONE_BLOCK
-from deepnet_gpu.kernels import BLOCK_SIZE, MAX_LANES, column_block, launch_geometry
+from deepnet_gpu.kernels import BLOCK_SIZE, MAX_LANES, PACK_BYTES, column_block, kernel_source_dir, launch_geometry
 
 MAX_BLOCKS = 32 * 132
 
@@ -32,17 +34,35 @@ def test_column_blocks_are_full_blocks_of_whole_lanes(rows):
 
 
 @pytest.mark.parametrize(
-    "kernel, work, rows, expected",
+    "kernel, work, rows, itemsize, expected",
     [
-        ("sgd_update", 1, 1, (1, (256, 1))),
-        ("sgd_update", 257, 1, (2, (256, 1))),
-        ("activation_forward", 1 << 26, 1, (MAX_BLOCKS, (256, 1))),
-        ("bias_softmax", 8192, 4096, (512, (16, 16))),
-        ("loss_terms", 8192, 10, (256, (32, 8))),
-        ("loss_terms", 209, 1, (1, (256, 1))),
-        ("bias_softmax", 1 << 24, 10, (MAX_BLOCKS, (32, 8))),
-        ("accumulate_cost", 8192, 1, (1, (256, 1))),
+        ("sgd_update", 1, 1, 4, (1, (256, 1))),
+        ("sgd_update", 1024, 1, 4, (1, (256, 1))),
+        ("sgd_update", 1025, 1, 4, (2, (256, 1))),
+        ("sgd_update", 1025, 1, 8, (3, (256, 1))),
+        ("output_gradient", 2049, 1, 8, (5, (256, 1))),
+        ("activation_forward", 1 << 26, 1, 4, (MAX_BLOCKS, (256, 1))),
+        ("bias_softmax", 8192, 4096, 4, (512, (16, 16))),
+        ("bias_softmax", 8192, 4096, 8, (512, (16, 16))),
+        ("loss_terms", 8192, 10, 4, (256, (32, 8))),
+        ("loss_terms", 209, 1, 8, (1, (256, 1))),
+        ("bias_softmax", 1 << 24, 10, 4, (MAX_BLOCKS, (32, 8))),
+        ("accumulate_cost", 8192, 1, 4, (1, (256, 1))),
     ],
 )
-def test_launch_geometry(kernel, work, rows, expected):
-    assert launch_geometry(kernel, work, rows, MAX_BLOCKS) == expected
+def test_launch_geometry(kernel, work, rows, itemsize, expected):
+    assert launch_geometry(kernel, work, rows, MAX_BLOCKS, itemsize) == expected
+
+
+@pytest.mark.parametrize("kernel", [kernel for kernel, launch in KERNEL_LAUNCHES.items() if launch == ELEMENTS])
+@pytest.mark.parametrize("itemsize", [4, 8])
+@pytest.mark.parametrize("work", [1, 3, 4, 5, 1023, 1024, 1025, 4096 * 209 + 3])
+def test_an_elementwise_launch_has_a_thread_for_every_pack_and_no_idle_block(kernel, itemsize, work):
+    blocks, (threads, _) = launch_geometry(kernel, work, 1, MAX_BLOCKS, itemsize)
+    packs = -(-work * itemsize // PACK_BYTES)
+    assert (blocks - 1) * threads < packs <= blocks * threads
+
+
+def test_the_pack_size_is_the_kernels_own():
+    text = (kernel_source_dir() / "elementwise.cuh").read_text()
+    assert re.findall(r"constexpr int PACK_BYTES = (\d+);", text) == [str(PACK_BYTES)]

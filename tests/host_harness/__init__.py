@@ -40,7 +40,8 @@ class HostKernels(KernelLauncher):
     ``ELEMENT_BLOCK`` for the elementwise kernels; ``column_block`` (columns, lanes) for the column
     kernels, three lanes by default, so a column's rows split unevenly; ``reduction_block`` for the
     one-block reductions, ten threads by default, not a power of two. ``source_dir`` runs the
-    kernel sources of another folder than the project's ``kernels/``.
+    kernel sources of another folder than the project's ``kernels/``; ``extra_flags`` adds
+    compiler flags (a sanitizer, say).
 
     One call at a time: the harness keeps the thread coordinates in globals, so it is not
     thread-safe.
@@ -48,8 +49,8 @@ class HostKernels(KernelLauncher):
 
     xp = np
 
-    def __init__(self, column_block=COLUMN_BLOCK, reduction_block=REDUCTION_BLOCK, source_dir=None):
-        self._library = load_library(source_dir)
+    def __init__(self, column_block=COLUMN_BLOCK, reduction_block=REDUCTION_BLOCK, source_dir=None, extra_flags=()):
+        self._library = load_library(source_dir, tuple(extra_flags))
         self._blocks = {COLUMNS: column_block, ONE_BLOCK: reduction_block}
 
     def __repr__(self):

@@ -24,7 +24,11 @@ from deepnet_gpu.kernel_entry_points import ELEMENT_TYPES, KERNEL_SIGNATURES, en
 from deepnet_gpu.kernels import kernel_source_dir
 
 SHIM = Path(__file__).resolve().parent / "shim.h"
-COMPILER_FLAGS = ("-O2", "-shared", "-fPIC", "-std=c++17", "-ffp-contract=off", "-Wall", "-Wextra")
+COMPILER_FLAGS = (
+    "-O2", "-shared", "-fPIC", "-std=c++17", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall", "-Wextra"
+)
+"""``-fno-strict-aliasing``: the elementwise kernels read float arrays as 16-byte packs, as CUDA
+code does; g++ may otherwise assume the two never alias."""
 LAUNCH_PARAMETERS = ("unsigned int grid", "unsigned int block_x", "unsigned int block_y")
 
 _CTYPES = {
@@ -62,16 +66,18 @@ def _ctype(parameter: str):
     return ctypes.c_void_p if parameter.endswith("*") else _CTYPES[parameter]
 
 
-def build_library(source_dir: Path | None = None) -> Path:
+def build_library(source_dir: Path | None = None, extra_flags: tuple[str, ...] = ()) -> Path:
     """Compile the harness library of the kernel sources in ``source_dir`` (by default the
-    project's) or find it in the cache, and return its path."""
+    project's), with ``extra_flags`` after :data:`COMPILER_FLAGS`, or find it in the cache, and
+    return its path."""
     cxx = compiler()
     if cxx is None:
         raise RuntimeError("the host harness needs a C++ compiler: install g++ or set $CXX")
     source_dir = source_dir or kernel_source_dir()
     source = translation_unit(source_dir)
     digest = hashlib.sha256()
-    for part in (source, SHIM.read_text(), " ".join(COMPILER_FLAGS), cxx):
+    flags = (*COMPILER_FLAGS, *extra_flags)
+    for part in (source, SHIM.read_text(), " ".join(flags), cxx):
         digest.update(part.encode())
     for path in sorted(source_dir.glob("*.cu*")):
         digest.update(path.read_bytes())
@@ -84,7 +90,7 @@ def build_library(source_dir: Path | None = None) -> Path:
         unit = Path(work) / "harness.cpp"
         unit.write_text(source)
         built = Path(work) / library.name
-        command = [cxx, *COMPILER_FLAGS, f"-I{source_dir}", str(unit), "-o", str(built)]
+        command = [cxx, *flags, f"-I{source_dir}", str(unit), "-o", str(built)]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"the host harness failed to compile:\n{' '.join(command)}\n{result.stderr}")
@@ -93,10 +99,10 @@ def build_library(source_dir: Path | None = None) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def load_library(source_dir: Path | None = None) -> ctypes.CDLL:
-    """The harness library of ``source_dir`` (:func:`build_library`), loaded once per process, with
-    a ctypes prototype for every wrapper."""
-    library = ctypes.CDLL(str(build_library(source_dir)))
+def load_library(source_dir: Path | None = None, extra_flags: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """The harness library of ``source_dir`` built with ``extra_flags`` (:func:`build_library`),
+    loaded once per process, with a ctypes prototype for every wrapper."""
+    library = ctypes.CDLL(str(build_library(source_dir, extra_flags)))
     for kernel in KERNEL_SIGNATURES:
         for element_type in ELEMENT_TYPES.values():
             function = getattr(library, entry_name(kernel, element_type))
