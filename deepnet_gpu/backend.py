@@ -114,6 +114,11 @@ class Backend:
         """True when ``a`` is an array of this backend."""
         return isinstance(a, np.ndarray)
 
+    def prepared_gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
+        """The function of no arguments that runs ``gemm(transa, transb, a, b, out, alpha)`` on these
+        arrays, as they are when it runs."""
+        return functools.partial(self.gemm, transa, transb, a, b, out, alpha)
+
     def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
         """``out = alpha * op(a) · op(b)`` where op is the identity ("N") or the transpose ("T")."""
         a = a.T if transa == "T" else a
@@ -189,44 +194,68 @@ class CudaBackend(Backend):
         return f"<CudaBackend {self.device}{' tf32' if self.tf32 else ''}>"
 
     def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
-        """``out = alpha * op(a) · op(b)`` by one cuBLAS call, no transposed copies.
+        """``out = alpha * op(a) · op(b)`` by one cuBLAS call, no transposed copies (see
+        :meth:`prepared_gemm`)."""
+        self.prepared_gemm(transa, transb, a, b, out, alpha)()
+        return out
+
+    def prepared_gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
+        """The function of no arguments that runs ``out = alpha * op(a) · op(b)`` by one cuBLAS call.
 
         C-contiguous operands (all of ours) go straight to cuBLAS's sgemm/dgemm, laid out as
-        :mod:`~deepnet_gpu.gemm_layout` says, with cached host scalars, skipping what
-        ``cupy.cublas.gemm`` does on every call (operand checks, new host arrays for the scalars,
-        reading and restoring the pointer mode): a small network's step is a dozen GEMMs whose
-        GPU time is microseconds. Each call sets host pointer mode, cuBLAS's default, and leaves
-        the handle in it. Other layouts and dtypes go through ``cupy.cublas.gemm``, which copies where it
-        must.
+        :mod:`~deepnet_gpu.gemm_layout` says, with the column-major arguments, the handle and the
+        host scalars worked out here, once, skipping what ``cupy.cublas.gemm`` does on every call
+        (operand checks, new host arrays for the scalars, reading and restoring the pointer mode):
+        a small network's step is a dozen GEMMs whose GPU time is microseconds. Each call sets
+        host pointer mode, cuBLAS's default, and leaves the handle in it. Other layouts and dtypes
+        go through ``cupy.cublas.gemm``, which copies where it must, on every call.
         """
         if not (a.dtype == b.dtype == out.dtype):
             raise TypeError(f"gemm operands must share one dtype; got {a.dtype}, {b.dtype} and out {out.dtype}")
-        handle = self._cupy.cuda.device.get_cublas_handle()
-        tf32 = self.tf32 and a.dtype == np.float32
-        if tf32:
-            mode = self._libcublas.getMathMode(handle)
-            self._libcublas.setMathMode(handle, _CUBLAS_TF32_TENSOR_OP_MATH)
-        try:
-            direct = _DIRECT_GEMMS.get(a.dtype.char)
-            if direct and a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
-                self._direct_gemm(getattr(self._libcublas, direct), handle, transa, transb, a, b, out, alpha)
-            else:
-                self._cublas.gemm(transa, transb, a, b, out=out, alpha=alpha, beta=0.0)
-        finally:
-            if tf32:
-                self._libcublas.setMathMode(handle, mode)
-        return out
+        direct = _DIRECT_GEMMS.get(a.dtype.char)
+        if direct and a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous:
+            call = self._direct_gemm(getattr(self._libcublas, direct), transa, transb, a, b, out, alpha)
+        else:
+            call = functools.partial(self._cublas.gemm, transa, transb, a, b, out=out, alpha=alpha, beta=0.0)
+        if self.tf32 and a.dtype == np.float32:
+            return functools.partial(self._in_tf32_mode, call)
+        return call
 
-    def _direct_gemm(self, function, handle, transa, transb, a, b, out, alpha):
-        libcublas = self._libcublas
+    def _in_tf32_mode(self, call):
+        """Run ``call`` with the cuBLAS handle's math mode set to TF32 tensor-op math, then restore it."""
+        handle = self._cupy.cuda.device.get_cublas_handle()
+        mode = self._libcublas.getMathMode(handle)
+        self._libcublas.setMathMode(handle, _CUBLAS_TF32_TENSOR_OP_MATH)
+        try:
+            call()
+        finally:
+            self._libcublas.setMathMode(handle, mode)
+
+    def _direct_gemm(self, function, transa, transb, a, b, out, alpha):
+        """A call of cuBLAS's ``function`` (sgemm or dgemm) computing ``out = alpha * op(a) · op(b)``."""
         args = column_major_gemm(transa, transb, a.shape, b.shape, out.shape)
-        libcublas.setPointerMode(handle, libcublas.CUBLAS_POINTER_MODE_HOST)
         alpha_value, beta_value = _host_scalar(a.dtype.char, alpha), _host_scalar(a.dtype.char, 0.0)
-        function(
+        handle = self._cupy.cuda.device.get_cublas_handle()
+        arguments = (
             handle, args.transa, args.transb, args.m, args.n, args.k,
             alpha_value.address, b.data.ptr, args.lda, a.data.ptr, args.ldb,
             beta_value.address, out.data.ptr, args.ldc,
         )
+        return _DirectGemm(self._libcublas, function, arguments, (a, b, out, alpha_value, beta_value))
+
+
+class _DirectGemm:
+    """One call of cuBLAS's sgemm or dgemm with its arguments worked out. It holds ``owners``, the
+    arrays and host scalars its pointers point into, so that they live as long as the call."""
+
+    __slots__ = ("libcublas", "function", "arguments", "owners")
+
+    def __init__(self, libcublas, function, arguments: tuple, owners: tuple):
+        self.libcublas, self.function, self.arguments, self.owners = libcublas, function, arguments, owners
+
+    def __call__(self):
+        self.libcublas.setPointerMode(self.arguments[0], self.libcublas.CUBLAS_POINTER_MODE_HOST)
+        self.function(*self.arguments)
 
 
 class _HostScalar:

@@ -4,10 +4,10 @@
                                           [--steps N] [--json FILE] [--markdown FILE]
 
 For each network workload of the benchmark (:func:`~deepnet_gpu.bench_workloads.catalogue`), the
-training step runs through a backend whose ``gemm`` and kernel methods leave a timing mark after
-each call: a CUDA event recorded on the stream on a GPU, read only after the step, so the step
-never waits for the host; ``perf_counter`` on the CPU, where every call has finished when it
-returns. The part of a call is the interval from the mark before it to its own. On a GPU that is
+training step, replayed as the benchmark replays it (:mod:`~deepnet_gpu.step_replay`), leaves a
+timing mark after each GEMM and kernel call: a CUDA event recorded on the stream on a GPU, read
+only after the step, so the step never waits for the host; ``perf_counter`` on the CPU, where
+every call has finished when it returns. The part of a call is the interval from the mark before it to its own. On a GPU that is
 the call's GPU time when the GPU is behind the host (large layers), and mostly the host's launch
 time when the GPU waits for the host (small layers). The marks follow one another, so the parts
 add up to the step.
@@ -79,55 +79,19 @@ def marks_for(backend) -> Marks:
     return Marks(_HostEvent, _host_elapsed_ms)
 
 
-class _MarkedOps:
-    """``ops`` (the kernel interface) with a mark after every kernel call, labelled by its method."""
-
-    def __init__(self, ops, marks: Marks):
-        self._ops, self._marks = ops, marks
-
-    def __getattr__(self, name):
-        method = getattr(self._ops, name)
-        if name.startswith("_") or not callable(method):
-            return method
-
-        def marked(*args, **kwargs):
-            result = method(*args, **kwargs)
-            self._marks.mark(name)
-            return result
-
-        return marked
-
-
-class MarkedBackend:
-    """``backend`` with a mark after every GEMM and kernel call; anything else is ``backend``'s."""
-
-    def __init__(self, backend, marks: Marks):
-        self._backend, self._marks = backend, marks
-        self.ops = _MarkedOps(backend.ops, marks)
-
-    def __getattr__(self, name):
-        return getattr(self._backend, name)
-
-    def gemm(self, transa: str, transb: str, a, b, out, alpha: float = 1.0):
-        result = self._backend.gemm(transa, transb, a, b, out=out, alpha=alpha)
-        self._marks.mark(f"gemm {transa}·{transb} → {out.shape[0]}×{out.shape[1]}")
-        return result
-
-
 def breakdown(workload, backend, dtype, seed: int, steps: int = DEFAULT_STEPS) -> dict:
-    """The parts of ``workload``'s training step on ``backend``: ``steps`` marked steps after
-    ``WARMUP_STEPS`` unmarked ones (allocation, kernel compilation)."""
+    """The parts of ``workload``'s training step on ``backend``: ``steps`` marked steps after the
+    first (allocation, kernel compilation, the recording) and ``WARMUP_STEPS`` unmarked ones."""
     marks = marks_for(backend)
     with backend.device_scope():
-        run = OursNetwork(workload, backend, dtype, seed, step_backend=MarkedBackend(backend, marks))
+        run = OursNetwork(workload, backend, dtype, seed)
         run.first()
         for _ in range(WARMUP_STEPS):
-            marks.start()
             run()
         per_step = []
         for _ in range(steps):
             marks.start()
-            run()
+            run(after_call=marks.mark)
             per_step.append(marks.parts())
         run.check()
     calls = {}

@@ -1,9 +1,9 @@
 """What the benchmark runner measures: the workloads, how their work is counted, and our side of each.
 
 Network workloads time one full training step of :class:`~deepnet_gpu.network.DeepNet` on a
-fixed batch already on the device: ``training_step(net, SGD(lr), running, 1/m)`` called as
+fixed batch already on the device: ``TrainingStep(net, SGD(lr), running, 1/m)`` called as
 ``step(X, Y, ws, epoch_cost, x_rows=False)`` (forward, the cost kept on the device, backward,
-one update kernel; no host synchronisation). Hidden layers use ReLU; the output is a sigmoid
+one update kernel; no host synchronisation), as ``fit`` runs it: recorded once, then replayed. Hidden layers use ReLU; the output is a sigmoid
 (binary cross-entropy) for one output and a softmax (categorical cross-entropy) otherwise.
 
 FLOPs of a step, counted as the issue defines them: 2·m·Σ n[l]·n[l-1] forward and twice that
@@ -28,7 +28,7 @@ import numpy as np
 from .network import DeepNet
 from .numpy_kernels import RELU, SIGMOID
 from .optimizers import SGD
-from .training import training_step
+from .training import TrainingStep
 
 LEARNING_RATE = 0.01
 
@@ -167,11 +167,11 @@ class OursNetwork:
     """Our training step on a fixed batch on ``backend``'s device.
 
     Built from a fresh seeded network: ``first()`` allocates the step's buffers and runs the first
-    step; each call after that runs one more step, without synchronising. The step's GEMMs and
-    kernels go through ``step_backend``, ``backend`` unless given.
+    step, which is recorded; each call after that replays it, one more step, without
+    synchronising (``after_call``: see :class:`~deepnet_gpu.training.TrainingStep`).
     """
 
-    def __init__(self, workload: NetworkWorkload, backend, dtype, seed: int, step_backend=None):
+    def __init__(self, workload: NetworkWorkload, backend, dtype, seed: int):
         X, labels = workload.data(seed)
         self.backend = backend
         self.batch = workload.batch
@@ -181,15 +181,15 @@ class OursNetwork:
         with backend.device_scope():
             self.running = backend.xp.zeros((), self.net.dtype)
             self.epoch_cost = backend.xp.zeros((), self.net.dtype)
-        self._step = training_step(self.net, SGD(LEARNING_RATE), self.running, 1.0 / workload.batch, step_backend)
+        self._step = TrainingStep(self.net, SGD(LEARNING_RATE), self.running, 1.0 / workload.batch)
         self.ws = None
 
     def first(self):
         self.ws = self.net._workspace(self.batch, training=True)
         self()
 
-    def __call__(self):
-        self._step(self.X, self.Y, self.ws, self.epoch_cost, x_rows=False)
+    def __call__(self, after_call=None):
+        self._step(self.X, self.Y, self.ws, self.epoch_cost, x_rows=False, after_call=after_call)
 
     def check(self):
         """Raise if the cost stopped being finite: the update would have been skipped, the timing not of real steps."""

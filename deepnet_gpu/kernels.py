@@ -30,6 +30,7 @@ CuPy is imported only inside functions, so importing this module needs no CuPy.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 from pathlib import Path
@@ -122,21 +123,48 @@ def _check_code(code, valid, what: str) -> int:
     return int(code)
 
 
+class _Capture:
+    """The launches of a recorded call, and whether a later run of them would see what the call saw."""
+
+    def __init__(self):
+        self.launches = []
+        self.replayable = True
+
+
 class KernelLauncher:
     """The kernel interface of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`, as kernel launches.
 
-    A subclass sets ``xp``, its array module, and implements ``_launch(kernel, dtype, work, rows,
-    args)``, which runs ``kernel<T>`` (``T`` from ``dtype``) over ``work`` items (elements, or
-    columns of ``rows`` rows) with ``args``: arrays, passed as pointers, and NumPy scalars typed as
-    the kernel's parameters.
+    A subclass sets ``xp``, its array module, and implements ``_prepare(kernel, dtype, work, rows,
+    args)``, which returns a function of no arguments that runs ``kernel<T>`` (``T`` from
+    ``dtype``) over ``work`` items (elements, or columns of ``rows`` rows) with ``args``: arrays,
+    passed as pointers, and NumPy scalars typed as the kernel's parameters.
     """
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
+    _capture: _Capture | None = None
+
+    def _prepare(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
         raise NotImplementedError
 
     def _run(self, kernel: str, dtype: np.dtype, work: int, args: tuple, rows: int = 1):
-        if work > 0:
-            self._launch(kernel, dtype, work, rows, args)
+        if work <= 0:
+            return
+        launch = self._prepare(kernel, dtype, work, rows, args)
+        if self._capture is None:
+            launch()
+        else:
+            self._capture.launches.append(launch)
+
+    def recorded(self, method: str, *args):
+        """Run ``method(*args)`` now; return its result and the launches that run it again on the
+        same arrays, checks and conversions done (functions of no arguments), or None in place of
+        the launches when the call converted an argument: its launch reads a copy made now, which
+        a later run would find stale."""
+        capturing = copy.copy(self)
+        capturing._capture = capture = _Capture()
+        result = getattr(capturing, method)(*args)
+        for launch in capture.launches:
+            launch()
+        return result, (capture.launches if capture.replayable else None)
 
     def _written(self, array, name: str, dtype=None) -> np.dtype:
         """Check an array the kernel writes; return its dtype, the launch's element type."""
@@ -153,7 +181,10 @@ class KernelLauncher:
 
     def _read(self, array, name: str, dtype: np.dtype, shape=None, size=None):
         """A read-only argument as a C-contiguous array of ``dtype``, its shape or size checked."""
-        array = self.xp.asarray(array, dtype=dtype, order="C")
+        converted = self.xp.asarray(array, dtype=dtype, order="C")
+        if converted is not array and self._capture is not None:
+            self._capture.replayable = False
+        array = converted
         if shape is not None and array.shape != shape:
             raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
         if size is not None and array.size != size:
@@ -341,9 +372,9 @@ class CupyKernels(KernelLauncher):
     def __repr__(self):
         return f"<CupyKernels on cuda:{self.device_id}>"
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
+    def _prepare(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
         blocks, block = launch_geometry(kernel, work, rows, self._max_blocks, dtype.itemsize)
-        self._functions[(kernel, dtype)]((blocks,), block, args)
+        return functools.partial(self._functions[(kernel, dtype)], (blocks,), block, args)
 
 
 def compile_all(dtypes=("float32", "float64")) -> list[tuple[str, bool, str]]:

@@ -13,6 +13,7 @@ cross-entropy, 2 squared error.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -45,6 +46,12 @@ class NumpyKernels:
 
     def __init__(self):
         self._local = threading.local()
+
+    def recorded(self, method: str, *args):
+        """Run ``method(*args)`` now; return its result and the calls that run it again on the same
+        arrays (the method itself, bound to them: a twin reads its arguments afresh each time)."""
+        function = getattr(self, method)
+        return function(*args), [functools.partial(function, *args)]
 
     def _scratch(self, like):
         """An uninitialised array shaped and typed like ``like``, reused from call to call (per thread)."""

@@ -8,6 +8,9 @@ the running cost is not finite, so the parameters stay as the last step with a f
 them, however far the checkpoint lies behind (that step's update is usually the one that
 overflowed, so they may hold Inf or NaN).
 
+The first step on a workspace is recorded and the later ones replay its GEMM and kernel calls
+(:class:`TrainingStep`, :mod:`~deepnet_gpu.step_replay`).
+
 Full batch (``batch_size=None``): every step uses X as given, (n0, m). Mini-batches: X is
 copied once with examples as rows, (m, n0), so that each batch is a gather of whole rows; the
 order is reshuffled every epoch from the network's seed unless ``shuffle=False``.
@@ -16,11 +19,13 @@ order is reshuffled every epoch from the network's seed unless ``shuffle=False``
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 import numpy as np
 
 from .errors import TrainingDivergedError
 from .propagation import backward, forward
+from .step_replay import Recording
 
 log = logging.getLogger("deepnet_gpu")
 
@@ -46,7 +51,7 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     else:
         workspace = net._workspace(m, training=True)
 
-    step = training_step(net, optimizer, running, 1.0 / m)
+    step = TrainingStep(net, optimizer, running, 1.0 / m)
     checked = 0
     for epoch in range(epochs):
         epoch_cost = costs[epoch, ...]
@@ -71,25 +76,53 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     return _history(backend, costs, val_costs, epochs)
 
 
-def training_step(net, optimizer, running, cost_scale, backend=None):
-    """The step function ``step(Xb, Yb, ws, epoch_cost, x_rows)`` for ``net``.
+class TrainingStep:
+    """One training step of ``net``: ``step(Xb, Yb, ws, epoch_cost, x_rows)``.
 
-    One step: forward into workspace ``ws``; epoch_cost += cost_scale · Σ losses and
-    running += the same (0-d device arrays); backward; ``optimizer`` updates the parameters
-    unless ``running`` is not finite. Nothing is read back to the host. The GEMMs and kernels go
-    through ``backend``, ``net.backend`` unless given (the benchmark's step breakdown passes one
-    that marks the time after each call).
+    Forward into workspace ``ws``; epoch_cost += cost_scale · Σ losses and running += the same
+    (0-d device arrays); backward; ``optimizer`` updates the parameters unless ``running`` is not
+    finite. Nothing is read back to the host.
+
+    With ``replay`` (the default) the first step on a set of buffers (the workspace, the batch
+    arrays, the parameter and gradient buffers) is recorded and later steps on the same ones
+    replay its calls (:mod:`~deepnet_gpu.step_replay`), for up to ``REPLAYS_KEPT`` sets at a
+    time; a step that cannot be replayed, and every step without ``replay``, runs through the
+    propagation code. ``after_call(label)``, when given, runs after each GEMM and kernel call.
     """
-    backend = net.backend if backend is None else backend
 
-    def step(Xb, Yb, ws, epoch_cost, x_rows):
+    REPLAYS_KEPT = 4
+
+    def __init__(self, net, optimizer, running, cost_scale: float, replay: bool = True):
+        self.net, self.optimizer, self.running, self.cost_scale = net, optimizer, running, cost_scale
+        self.replay = replay
+        self._replays = OrderedDict()
+
+    def __call__(self, Xb, Yb, ws, epoch_cost, x_rows: bool, after_call=None):
+        net = self.net
+        buffers = (ws, Xb, Yb, net._flat, net._grad_flat)
+        key = (*map(id, buffers), x_rows)
+        kept = self._replays.get(key) if self.replay else None
+        live = {"epoch_cost": epoch_cost}
+        if kept is not None and kept[0] is not None:
+            kept[0](live, after_call)
+            return
+        if after_call is None and (kept is not None or not self.replay):
+            self._run(net.backend, Xb, Yb, ws, epoch_cost, x_rows)
+            return
+        recording = Recording(net.backend, live, after_call)
+        self._run(recording, Xb, Yb, ws, epoch_cost, x_rows)
+        if self.replay and kept is None:
+            while len(self._replays) >= self.REPLAYS_KEPT:
+                self._replays.popitem(last=False)
+            self._replays[key] = (recording.replay if recording.replayable else None, buffers)
+
+    def _run(self, backend, Xb, Yb, ws, epoch_cost, x_rows):
+        net = self.net
         ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
         net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
-        backend.ops.accumulate_cost(ws.terms, cost_scale, epoch_cost, running)
+        backend.ops.accumulate_cost(ws.terms, self.cost_scale, epoch_cost, self.running)
         backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
-        optimizer.step(backend, net._flat, net._grad_flat, running)
-
-    return step
+        self.optimizer.step(backend, net._flat, net._grad_flat, self.running)
 
 
 def _history(backend, costs, val_costs, end):

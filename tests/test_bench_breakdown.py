@@ -55,14 +55,15 @@ def test_the_host_kernels_show_the_same_parts():
 
 def test_a_marked_step_computes_what_an_unmarked_one_does():
     backend = get_backend("cpu")
-    runs = [OursNetwork(SOFTMAX_NET, backend, "float64", 3),
-            OursNetwork(SOFTMAX_NET, backend, "float64", 3,
-                        step_backend=bench_breakdown.MarkedBackend(backend, bench_breakdown.marks_for(backend)))]
-    for run in runs:
+    marks = bench_breakdown.marks_for(backend)
+    runs = [OursNetwork(SOFTMAX_NET, backend, "float64", 3) for _ in range(2)]
+    for run, after_call in zip(runs, (None, marks.mark)):
         run.first()
-        run()
+        marks.start()
+        run(after_call=after_call)
     np.testing.assert_array_equal(runs[1].net._flat, runs[0].net._flat)
     assert float(runs[1].epoch_cost) == float(runs[0].epoch_cost)
+    assert len(marks.parts()) == sum(expected_calls(SOFTMAX_NET.dims, SOFTMAX_NET.batch).values())
 
 
 def test_the_marks_measure_the_interval_before_each_mark():

@@ -194,3 +194,16 @@ def test_leading_dimensions_stay_at_least_one_for_empty_matrices():
     args = column_major_gemm("N", "N", (3, 0), (0, 0), (3, 0))
     assert (args.m, args.n, args.k) == (0, 3, 0)
     assert (args.lda, args.ldb, args.ldc) == (1, 1, 1)
+
+
+def test_a_prepared_gemm_multiplies_the_operands_as_they_are_when_it_runs():
+    gpu = fake_cuda_backend(tf32=True)
+    a, b, _, _ = operands("N", "T", 3, 4, 5, np.float32)
+    out = np.empty((3, 4), np.float32)
+    call = gpu.prepared_gemm("N", "T", HostArray(a), HostArray(b), HostArray(out), alpha=0.5)
+    assert gpu._libcublas.calls == [] and gpu._libcublas.math_modes_seen == []
+    for scale in (1.0, -2.0):
+        a *= scale
+        call()
+        np.testing.assert_allclose(out, 0.5 * (a.astype(np.float64) @ b.T.astype(np.float64)), rtol=1e-6)
+    assert gpu._libcublas.math_modes_seen == [3, 3] and gpu._libcublas.math_mode == 0

@@ -422,18 +422,18 @@ def test_read_only_arguments_may_be_lists(host_kernels):
     np.testing.assert_allclose(params, [0.5, 0.0, -0.5])
 
 
-class _RecordingLauncher(KernelLauncher):
+class _ListingLauncher(KernelLauncher):
     xp = np
 
     def __init__(self):
         self.launches = []
 
-    def _launch(self, kernel, dtype, work, rows, args):
-        self.launches.append((kernel, work, rows))
+    def _prepare(self, kernel, dtype, work, rows, args):
+        return lambda: self.launches.append((kernel, work, rows))
 
 
 def test_a_launcher_launches_only_when_there_is_work():
-    launcher = _RecordingLauncher()
+    launcher = _ListingLauncher()
     launcher.activation_forward(np.empty((0, 5)), np.empty((0, 5)), RELU, 0.0)
     launcher.sgd_update(np.empty(0), np.empty(0), 0.1, 1.0)
     assert launcher.launches == []

@@ -102,3 +102,24 @@ def test_gemm_matches_numpy_for_every_transpose_and_layout(dtype, transa, transb
             out = cupy.empty((M, N), dtype=dtype, order=order)
             gpu.gemm(transa, transb, cupy.asarray(a, order=order), cupy.asarray(b), out, alpha=0.5)
             np.testing.assert_allclose(cupy.asnumpy(out), expected, **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("tf32", [False, True])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_replayed_steps_on_the_gpu_compute_what_the_propagation_code_does(monkeypatch, tf32, batch_size):
+    import functools
+
+    from deepnet_gpu import training
+
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((12, 70)), rng.integers(3, size=70)
+    runs = []
+    for replay in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(training, "TrainingStep", functools.partial(training.TrainingStep, replay=replay))
+            net = DeepNet([12, 9, 6, 3], output_activation="softmax", device="cuda", seed=7, tf32=tf32)
+            runs.append((net.fit(X, Y, learning_rate=0.1, epochs=5, batch_size=batch_size), net.parameters))
+    (eager_history, eager), (replayed_history, replayed) = runs
+    assert replayed_history == eager_history
+    for name, value in eager.items():
+        np.testing.assert_array_equal(replayed[name], value, err_msg=name)

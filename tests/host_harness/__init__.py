@@ -56,10 +56,13 @@ class HostKernels(KernelLauncher):
     def __repr__(self):
         return "<HostKernels (kernels/*.cu on the host)>"
 
-    def _launch(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
+    def _prepare(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
         function = getattr(self._library, entry_name(kernel, ELEMENT_TYPES[dtype]))
         block_x, block_y = self._blocks.get(KERNEL_LAUNCHES[kernel], ELEMENT_BLOCK)
-        function(GRID, block_x, block_y, *(_host_argument(value) for value in args))
-        error = self._library.harness_error()
-        if error:
-            raise RuntimeError(f"{kernel}<{ELEMENT_TYPES[dtype]}>: {error.decode()}")
+        def launch():
+            function(GRID, block_x, block_y, *(_host_argument(value) for value in args))
+            error = self._library.harness_error()
+            if error:
+                raise RuntimeError(f"{kernel}<{ELEMENT_TYPES[dtype]}>: {error.decode()}")
+
+        return launch
