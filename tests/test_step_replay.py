@@ -75,6 +75,14 @@ class Counted:
         return self.function(*args, **kwargs)
 
 
+@pytest.fixture
+def counted_forward(monkeypatch) -> Counted:
+    """The forward pass of the propagation code, counted: it runs in a recorded or eager step only."""
+    forward = Counted(training.forward)
+    monkeypatch.setattr(training, "forward", forward)
+    return forward
+
+
 def step_setup(backend_name="numpy-twins", output="softmax", m=11):
     dims, X, Y = problem(output, m)
     net = DeepNet(dims, output_activation=output, seed=2, device=BACKENDS[backend_name](), dtype="float64")
@@ -102,15 +110,13 @@ def run_steps(net, X, Y, count, replay, epoch_costs=None, after_call=None):
 
 
 @backend_param()
-def test_after_the_recorded_step_the_propagation_code_runs_no_more(backend, monkeypatch):
+def test_after_the_recorded_step_the_propagation_code_runs_no_more(backend, counted_forward):
     net, X, Y, _ = step_setup(backend)
     twin = eager_twin(net)
-    forward = Counted(training.forward)
-    monkeypatch.setattr(training, "forward", forward)
     _, running = run_steps(net, X, Y, 4, replay=True)
-    assert forward.calls == 1
+    assert counted_forward.calls == 1
     _, twin_running = run_steps(twin, X, Y, 4, replay=False)
-    assert forward.calls == 5
+    assert counted_forward.calls == 5
     np.testing.assert_array_equal(net._flat, twin._flat)
     assert float(running) == float(twin_running)
 
@@ -140,54 +146,46 @@ def test_each_replay_adds_its_cost_to_the_epoch_slot_it_is_given():
     assert float(slots[1]) > float(slots[2]) > 0
 
 
-def test_new_parameter_buffers_are_recorded_anew(monkeypatch):
-    net, X, Y, ws = step_setup()
-    forward = Counted(training.forward)
-    monkeypatch.setattr(training, "forward", forward)
-    running = np.zeros((), np.float64)
-    step = TrainingStep(net, SGD(0.1), running, 1.0 / X.shape[1])
-    step(X, Y, ws, np.zeros(()), x_rows=False)
+def new_parameters(net, ws):
+    """set_parameters: new parameter buffers and, with them, a new workspace."""
     net.set_parameters(net.parameters)
-    stepped_from = net.parameters
-    ws = net._workspace(X.shape[1], training=True)
-    step(X, Y, ws, np.zeros(()), x_rows=False)
-    assert forward.calls == 2
-    assert not np.array_equal(net.parameters["W1"], stepped_from["W1"])
+    return net._workspace(ws.m, training=True)
 
 
-def test_a_replay_is_kept_for_the_parameter_buffers_it_was_recorded_on(monkeypatch):
-    net, X, Y, ws = step_setup()
-    forward = Counted(training.forward)
-    monkeypatch.setattr(training, "forward", forward)
-    step = TrainingStep(net, SGD(0.1), np.zeros(()), 1.0 / X.shape[1])
-    step(X, Y, ws, np.zeros(()), x_rows=False)
+def rebound_buffers(net, ws):
+    """New parameter buffers under the same workspace (a rebinding the step must notice)."""
     net._flat = net._flat.copy()
     net._layers = net._layout.views(net._flat)
+    return ws
+
+
+@pytest.mark.parametrize("change", [new_parameters, rebound_buffers], ids=lambda change: change.__name__)
+def test_a_replay_is_kept_for_the_buffers_it_was_recorded_on(counted_forward, change):
+    net, X, Y, ws = step_setup()
+    step = TrainingStep(net, SGD(0.1), np.zeros(()), 1.0 / X.shape[1])
+    step(X, Y, ws, np.zeros(()), x_rows=False)
+    ws = change(net, ws)
     before = net.parameters
     step(X, Y, ws, np.zeros(()), x_rows=False)
-    assert forward.calls == 2
+    assert counted_forward.calls == 2
     assert not np.array_equal(net.parameters["W1"], before["W1"])
 
 
-def test_at_most_a_few_sets_of_buffers_are_kept(monkeypatch):
+def test_at_most_a_few_sets_of_buffers_are_kept(counted_forward):
     net, X, Y, _ = step_setup()
-    forward = Counted(training.forward)
-    monkeypatch.setattr(training, "forward", forward)
     step = TrainingStep(net, SGD(0.1), np.zeros(()), 1.0)
     widths = range(1, TrainingStep.REPLAYS_KEPT + 2)
     for _ in range(2):
         for m in widths:
             ws = net._workspace(m, training=True)
             step(X[:, :m].copy(), Y[:, :m].copy(), ws, np.zeros(()), x_rows=False)
-    assert forward.calls == 2 * len(widths)
+    assert counted_forward.calls == 2 * len(widths)
 
 
 @needs_harness
-def test_a_step_whose_kernel_reads_a_converted_argument_is_never_replayed(monkeypatch):
+def test_a_step_whose_kernel_reads_a_converted_argument_is_never_replayed(counted_forward):
     net, X, Y, _ = step_setup("host-kernels")
     twin = eager_twin(net)
-    forward = Counted(training.forward)
-    monkeypatch.setattr(training, "forward", forward)
     Y_of_another_dtype = Y.astype(np.float32)
     running = np.zeros((), np.float64)
     step = TrainingStep(net, SGD(0.1), running, 1.0 / X.shape[1])
@@ -196,7 +194,7 @@ def test_a_step_whose_kernel_reads_a_converted_argument_is_never_replayed(monkey
     for _ in range(3):
         step(X, Y_of_another_dtype, ws, np.zeros(()), x_rows=False)
     step(X, Y_of_another_dtype, ws, np.zeros(()), x_rows=False, after_call=labels.append)
-    assert forward.calls == 4 and len(labels) == 11 + 9
+    assert counted_forward.calls == 4 and len(labels) == 11 + 9
     _, twin_running = run_steps(twin, X, Y, 4, replay=False)
     np.testing.assert_array_equal(net._flat, twin._flat)
     assert float(running) == float(twin_running)
