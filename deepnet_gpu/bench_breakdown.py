@@ -7,10 +7,10 @@ For each network workload of the benchmark (:func:`~deepnet_gpu.bench_workloads.
 training step, replayed as the benchmark replays it (:mod:`~deepnet_gpu.step_replay`), leaves a
 timing mark after each GEMM and kernel call: a CUDA event recorded on the stream on a GPU, read
 only after the step, so the step never waits for the host; ``perf_counter`` on the CPU, where
-every call has finished when it returns. The part of a call is the interval from the mark before it to its own. On a GPU that is
-the call's GPU time when the GPU is behind the host (large layers), and mostly the host's launch
-time when the GPU waits for the host (small layers). The marks follow one another, so the parts
-add up to the step.
+every call has finished when it returns. The part of a call is the interval from the mark before
+it to its own. On a GPU that is the call's GPU time when the GPU is behind the host (large
+layers), and mostly the host's launch time when the GPU waits for the host (small layers). The
+marks follow one another, so the parts add up to the step.
 
 A part is labelled by what ran: a kernel by its method, a GEMM by its operands' transposes and
 its output's shape (``gemm N·T → 512×784`` is dW[1] = dZ[1]·A[0]ᵀ). Per label: the calls in one

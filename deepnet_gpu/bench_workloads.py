@@ -3,8 +3,9 @@
 Network workloads time one full training step of :class:`~deepnet_gpu.network.DeepNet` on a
 fixed batch already on the device: ``TrainingStep(net, SGD(lr), running, 1/m)`` called as
 ``step(X, Y, ws, epoch_cost, x_rows=False)`` (forward, the cost kept on the device, backward,
-one update kernel; no host synchronisation), as ``fit`` runs it: recorded once, then replayed. Hidden layers use ReLU; the output is a sigmoid
-(binary cross-entropy) for one output and a softmax (categorical cross-entropy) otherwise.
+one update kernel; no host synchronisation), as ``fit`` runs it: recorded once, then replayed.
+Hidden layers use ReLU; the output is a sigmoid (binary cross-entropy) for one output and a
+softmax (categorical cross-entropy) otherwise.
 
 FLOPs of a step, counted as the issue defines them: 2·m·Σ n[l]·n[l-1] forward and twice that
 backward, 6·m·Σ n[l]·n[l-1] in all. Nobody computes dA[0] = W[1]ᵀ·dZ[1] (no gradient is taken

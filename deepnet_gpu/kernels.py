@@ -306,7 +306,9 @@ def column_block(rows: int) -> tuple[int, int]:
     return BLOCK_SIZE // lanes, lanes
 
 
-def launch_geometry(kernel: str, work: int, rows: int, max_blocks: int, itemsize: int) -> tuple[int, tuple[int, int]]:
+def launch_geometry(
+    kernel: str, work: int, rows: int, max_blocks: int, itemsize: int
+) -> tuple[int, tuple[int, int]]:
     """(blocks, (block_x, block_y)) of a GPU launch of ``kernel`` over ``work`` items (elements, or
     columns of ``rows`` rows) of ``itemsize`` bytes, with at most ``max_blocks`` blocks: the
     grid-stride loops cover the rest. An elementwise kernel's thread takes a 16-byte pack of

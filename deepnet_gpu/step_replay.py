@@ -11,9 +11,9 @@ A prepared call holds arrays, not values: a replay reads the buffers as they are
 (the batch gathered into the workspace, the parameters after the last update). So a kernel call
 that had to convert an argument (another dtype or layout: its launch would read a copy made
 during the recording) cannot be kept, and such a step runs through the propagation code each
-time instead of being replayed. A call given one of the step's ``live`` arguments (the slot of the epoch's cost, a
-different one each epoch) is kept as the call itself, and made again, checks included, with the
-argument of the moment.
+time instead of being replayed. A call given one of the step's ``live`` arguments (the slot of
+the epoch's cost, a different one each epoch) is kept as the call itself, and made again, checks
+included, with the argument of the moment.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def gemm_label(transa: str, transb: str, out) -> str:
 
 
 class Replay:
-    """The calls of one recorded step, in order: ``(label, call, live)``. A call with ``live``
-    takes the step's live arguments, a dict; the others take nothing."""
+    """The calls of one recorded step, in order: ``(label, call, takes_live)``. A call that takes
+    live arguments is given the step's, a dict; the others take nothing."""
 
     def __init__(self):
         self.calls = []

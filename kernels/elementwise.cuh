@@ -1,12 +1,13 @@
 // Elementwise maps with 16-byte memory accesses.
 //
 // A thread moves whole packs of 16 bytes (4 floats, 2 doubles) per load and per store, as a GPU's
-// memory system serves best: four times the bytes in flight of single-value accesses from the
-// same threads. A pack access needs its address on a 16-byte boundary, so packs are used only
-// when every array of the call starts on one (every CuPy allocation does; a view into the middle
-// of one may not); the values past the last whole pack, and every value of a call with an array
-// off the boundary, are visited one at a time. The element type and the order of the operations
-// on each value are the same either way, so the results are too.
+// memory system serves best: four (float) or two (double) times the bytes in flight of
+// single-value accesses from the same threads. A pack access needs its address on a 16-byte
+// boundary, so packs are used only when every array of the call starts on one (every CuPy
+// allocation does; a view into the middle of one may not); the values past the last whole pack,
+// and every value of a call with an array off the boundary, are visited one at a time. The
+// element type and the order of the operations on each value are the same either way, so the
+// results are too.
 //
 // The grid-stride loops run over packs: a launch needs one thread per pack, not per value.
 #pragma once
