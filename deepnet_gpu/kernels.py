@@ -307,16 +307,17 @@ def column_block(rows: int) -> tuple[int, int]:
 
 
 def launch_geometry(
-    kernel: str, work: int, rows: int, max_blocks: int, itemsize: int
+    kernel: str, work: int, rows: int, max_blocks: int, itemsize: int, packed: bool = True
 ) -> tuple[int, tuple[int, int]]:
     """(blocks, (block_x, block_y)) of a GPU launch of ``kernel`` over ``work`` items (elements, or
     columns of ``rows`` rows) of ``itemsize`` bytes, with at most ``max_blocks`` blocks: the
     grid-stride loops cover the rest. An elementwise kernel's thread takes a 16-byte pack of
-    elements at a time, so it needs a thread per pack."""
+    elements at a time where its arrays are ``packed`` (all on a 16-byte boundary), so it needs a
+    thread per pack; otherwise it takes one element at a time and needs a thread per element."""
     launch = KERNEL_LAUNCHES[kernel]
     if launch == ONE_BLOCK:
         return 1, (BLOCK_SIZE, 1)
-    if launch == ELEMENTS:
+    if launch == ELEMENTS and packed:
         work = -(-work * itemsize // PACK_BYTES)
     block = column_block(rows) if launch == COLUMNS else (BLOCK_SIZE, 1)
     return min(-(-work // block[0]), max_blocks), block
@@ -375,7 +376,8 @@ class CupyKernels(KernelLauncher):
         return f"<CupyKernels on cuda:{self.device_id}>"
 
     def _prepare(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
-        blocks, block = launch_geometry(kernel, work, rows, self._max_blocks, dtype.itemsize)
+        packed = all(arg.data.ptr % PACK_BYTES == 0 for arg in args if isinstance(arg, self.xp.ndarray))
+        blocks, block = launch_geometry(kernel, work, rows, self._max_blocks, dtype.itemsize, packed)
         return functools.partial(self._functions[(kernel, dtype)], (blocks,), block, args)
 
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import types
 
+import numpy as np
 import pytest
 
 from deepnet_gpu.kernel_entry_points import COLUMNS, ELEMENTS, KERNEL_LAUNCHES, KERNEL_SIGNATURES, ONE_BLOCK
-from deepnet_gpu.kernels import BLOCK_SIZE, MAX_LANES, PACK_BYTES, column_block, kernel_source_dir, launch_geometry
+from deepnet_gpu.kernels import (
+    BLOCK_SIZE,
+    MAX_LANES,
+    PACK_BYTES,
+    CupyKernels,
+    column_block,
+    kernel_source_dir,
+    launch_geometry,
+)
 
 MAX_BLOCKS = 32 * 132
 
@@ -61,6 +71,45 @@ def test_an_elementwise_launch_has_a_thread_for_every_pack_and_no_idle_block(ker
     blocks, (threads, _) = launch_geometry(kernel, work, 1, MAX_BLOCKS, itemsize)
     packs = -(-work * itemsize // PACK_BYTES)
     assert (blocks - 1) * threads < packs <= blocks * threads
+
+
+@pytest.mark.parametrize("kernel", [kernel for kernel, launch in KERNEL_LAUNCHES.items() if launch == ELEMENTS])
+@pytest.mark.parametrize("work", [1, 3, 4, 1025, 4096 * 209 + 3])
+def test_an_elementwise_launch_on_arrays_off_the_boundary_has_a_thread_for_every_element(kernel, work):
+    blocks, (threads, _) = launch_geometry(kernel, work, 1, MAX_BLOCKS, 4, packed=False)
+    assert (blocks - 1) * threads < work <= blocks * threads
+
+
+@pytest.mark.parametrize("kernel", ["bias_softmax", "loss_terms", "accumulate_cost"])
+def test_packing_changes_nothing_for_kernels_that_do_not_pack(kernel):
+    assert launch_geometry(kernel, 5000, 10, MAX_BLOCKS, 4, packed=False) == launch_geometry(
+        kernel, 5000, 10, MAX_BLOCKS, 4
+    )
+
+
+class _DeviceArray:
+    """What ``CupyKernels._prepare`` reads of a CuPy array: its device pointer."""
+
+    def __init__(self, ptr: int):
+        self.data = types.SimpleNamespace(ptr=ptr)
+
+
+@pytest.mark.parametrize(
+    "pointers, threads_per_value",
+    [((4096, 8192), 1 / 4), ((4096, 8196), 1), ((4100, 8192), 1), ((4104, 8200), 1)],
+)
+def test_the_gpu_launcher_sizes_the_grid_for_packs_only_when_every_array_is_on_the_boundary(
+    pointers, threads_per_value
+):
+    launches = []
+    kernels = object.__new__(CupyKernels)
+    kernels.xp = types.SimpleNamespace(ndarray=_DeviceArray)
+    kernels._max_blocks = MAX_BLOCKS
+    kernels._functions = {("sgd_update", np.dtype(np.float32)): lambda grid, block, args: launches.append(grid)}
+    work = 1 << 20
+    args = (*(_DeviceArray(ptr) for ptr in pointers), np.float32(0.1))
+    kernels._prepare("sgd_update", np.dtype(np.float32), work, 1, args)()
+    assert launches == [(int(work * threads_per_value) // BLOCK_SIZE,)]
 
 
 def test_the_pack_size_is_the_kernels_own():
