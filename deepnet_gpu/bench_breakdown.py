@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import time
 
-from . import arguments
+from . import arguments, bench_machine, bench_report
 from .backend import DeviceUnavailableError, get_backend
 from .bench_workloads import OursNetwork, catalogue
 from .validation import DTYPES
@@ -108,9 +109,23 @@ def breakdown(workload, backend, dtype, seed: int, steps: int = DEFAULT_STEPS) -
     }
 
 
-def markdown(results: list[dict]) -> str:
-    """One table per workload: its parts in the order they first run, with calls, ms per step and share."""
-    lines = []
+def command_line(args) -> str:
+    """The command that repeats this run."""
+    words = ["python", "-m", "deepnet_gpu.bench_breakdown", "--device", args.device, "--dtype", args.dtype,
+             "--steps", str(args.steps), "--seed", str(args.seed)]
+    if args.quick:
+        words.append("--quick")
+    for option in ("json", "markdown"):
+        if getattr(args, option):
+            words += [f"--{option}", getattr(args, option)]
+    return shlex.join(words)
+
+
+def markdown(machine: dict, results: list[dict]) -> str:
+    """The machine and the command, then one table per workload: its parts in the order they first
+    run, with calls, ms per step and share."""
+    lines = [f"# deepnet_gpu step breakdown, {machine['date']}", "", f"Command: `{machine['command']}`", "",
+             bench_report.machine_line(machine, torch=False), ""]
     for result in results:
         dims = "-".join(str(n) for n in result["dims"])
         lines += [f"### {result['name']} [{dims}], batch {result['batch']}, {result['dtype']} on {result['device']}",
@@ -145,12 +160,13 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     workloads = [w for w in catalogue(backend.name, args.quick)[0] if w.kind == "network"]
+    machine = bench_machine.describe(backend if backend.name == "cuda" else None, None, command_line(args))
     results = [breakdown(workload, backend, args.dtype, args.seed, args.steps) for workload in workloads]
-    report = markdown(results)
+    report = markdown(machine, results)
     print(report)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=1)
+            json.dump({"machine": machine, "workloads": results}, handle, indent=1)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write(report)

@@ -202,7 +202,9 @@ def peaks_table(peaks: dict) -> str:
     return "\n".join(lines)
 
 
-def _machine_line(machine: dict) -> str:
+def machine_line(machine: dict, torch: bool = True) -> str:
+    """The machine of a run (:func:`~deepnet_gpu.bench_machine.describe`) in one line; without
+    PyTorch's version and threads for a run that did not use it (``torch=False``)."""
     cpu, blas, versions = machine["cpu"], machine["blas"], machine["versions"]
     blas_name = blas.get("error") or f"{blas['name']} {blas['version']}"
     gpu = machine["gpu"]
@@ -213,11 +215,11 @@ def _machine_line(machine: dict) -> str:
     else:
         gpu_text = (f"{gpu['name']}, {gpu['sm_count']} SMs, {gpu['memory_bytes'] / 2**30:.0f} GiB, "
                     f"CUDA driver {gpu['cuda'].get('driver', '?')} / runtime {gpu['cuda'].get('runtime', '?')}")
-    torch_threads = "" if cpu["torch_threads"] is None else f" (PyTorch set to {cpu['torch_threads']})"
+    torch_threads = "" if not torch or cpu["torch_threads"] is None else f" (PyTorch set to {cpu['torch_threads']})"
+    torch_version = f"PyTorch {versions['torch'] or 'not installed'}, " if torch else ""
     return (f"CPU: {cpu['model']}, {cpu['usable_cpus']} usable CPUs, BLAS {blas_name} with {cpu['blas_threads']} "
             f"threads{torch_threads}. GPU: {gpu_text}. NumPy {versions['numpy']}, "
-            f"CuPy {versions['cupy'] or 'not installed'}, PyTorch {versions['torch'] or 'not installed'}, "
-            f"deepnet_gpu {versions['deepnet_gpu']}.")
+            f"CuPy {versions['cupy'] or 'not installed'}, {torch_version}deepnet_gpu {versions['deepnet_gpu']}.")
 
 
 def markdown(result: dict) -> str:
@@ -226,7 +228,7 @@ def markdown(result: dict) -> str:
     parts = [
         f"# deepnet_gpu benchmark, {machine['date']}",
         f"Command: `{machine['command']}`",
-        _machine_line(machine),
+        machine_line(machine),
         "## Measured ceilings",
         peaks_table(result["peaks"]),
         "## Results",

@@ -89,8 +89,14 @@ def test_the_command_writes_its_report(tmp_path, capsys):
                                    "--markdown", str(markdown_path)])
     assert status == 0
     results = json.loads(json_path.read_text())
-    assert [result["name"] for result in results] == ["cat-net", "mnist-mlp"]
+    assert [result["name"] for result in results["workloads"]] == ["cat-net", "mnist-mlp"]
+    command = results["machine"]["command"]
+    assert command.startswith("python -m deepnet_gpu.bench_breakdown --device cpu --dtype float32 --steps 1")
+    assert "--quick" in command and f"--json {json_path}" in command
+    assert results["machine"]["gpu"] is None and results["machine"]["versions"]["numpy"] == np.__version__
     report = markdown_path.read_text()
+    assert report.startswith(f"# deepnet_gpu step breakdown, {results['machine']['date']}\n\nCommand: `{command}`")
+    assert "CPU: " in report and "PyTorch" not in report
     assert "### cat-net [12288-20-7-5-1], batch 209, float32 on cpu" in report
     assert "| gemm N·T → 20×12288 | 1 |" in report
     assert report in capsys.readouterr().out

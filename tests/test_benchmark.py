@@ -424,7 +424,7 @@ def test_the_report_shows_the_measured_ceilings_and_the_machine():
     machine = {"cpu": {"model": "EPYC", "usable_cpus": 2, "blas_threads": 2, "torch_threads": None},
                "blas": {"name": "OpenBLAS", "version": "0.3.31"}, "gpu": None, "cuda": {"reason": "no GPU"},
                "versions": {"numpy": "2.3.0", "cupy": None, "torch": None, "deepnet_gpu": "0.1.0"}}
-    assert bench_report._machine_line(machine) == (
+    assert bench_report.machine_line(machine) == (
         "CPU: EPYC, 2 usable CPUs, BLAS OpenBLAS 0.3.31 with 2 threads. GPU: none measured: no GPU. "
         "NumPy 2.3.0, CuPy not installed, PyTorch not installed, deepnet_gpu 0.1.0.")
     machine["cpu"]["torch_threads"] = 2
@@ -432,12 +432,16 @@ def test_the_report_shows_the_measured_ceilings_and_the_machine():
     machine["versions"].update(cupy="13.6.0", torch="2.13.0")
     machine["gpu"] = {"name": "NVIDIA H100", "sm_count": 132, "memory_bytes": 80 * 2**30,
                       "cuda": {"driver": "12.8", "runtime": "12.9"}}
-    assert bench_report._machine_line(machine) == (
+    assert bench_report.machine_line(machine) == (
         "CPU: EPYC, 2 usable CPUs, BLAS threadpoolctl is not installed with 2 threads (PyTorch set to 2). "
         "GPU: NVIDIA H100, 132 SMs, 80 GiB, CUDA driver 12.8 / runtime 12.9. "
         "NumPy 2.3.0, CuPy 13.6.0, PyTorch 2.13.0, deepnet_gpu 0.1.0.")
+    assert bench_report.machine_line(machine, torch=False) == (
+        "CPU: EPYC, 2 usable CPUs, BLAS threadpoolctl is not installed with 2 threads. "
+        "GPU: NVIDIA H100, 132 SMs, 80 GiB, CUDA driver 12.8 / runtime 12.9. "
+        "NumPy 2.3.0, CuPy 13.6.0, deepnet_gpu 0.1.0.")
     machine["gpu"] = {"error": "CUDARuntimeError: cudaErrorNoDevice"}
-    assert "GPU: CUDARuntimeError: cudaErrorNoDevice. " in bench_report._machine_line(machine)
+    assert "GPU: CUDARuntimeError: cudaErrorNoDevice. " in bench_report.machine_line(machine)
 
 
 def test_the_plot_draws_each_series_against_batch_on_log_axes(tmp_path, monkeypatch):
