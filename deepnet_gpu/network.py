@@ -284,13 +284,16 @@ class DeepNet:
     # persistence --------------------------------------------------------------------------------
 
     def save(self, path):
-        """Write the parameters, the architecture and the format version as an .npz archive at exactly ``path``.
+        """Write the parameters, the architecture, the seed (when there is one: ``fit`` shuffles from
+        it) and the format version as an .npz archive at exactly ``path``.
 
         No extension is added, so ``load(path)`` reads back what ``save(path)`` wrote.
         """
+        seed = {} if self.seed is None else {"seed": np.array(self.seed, dtype=np.int64)}
         with open(path, "wb") as file:
             np.savez(
                 file,
+                **seed,
                 format_version=np.array(FORMAT_VERSION),
                 layer_dims=np.array(self.layer_dims),
                 hidden_activations=np.array(self.hidden_activations, dtype=str),
@@ -326,7 +329,8 @@ class DeepNet:
             net = cls([int(n) for n in stored["layer_dims"]], hidden_activation=hidden,
                       output_activation=str(stored["output_activation"]), loss=str(stored["loss"]),
                       init=str(stored["init"]), device=backend, dtype=str(stored["dtype"]),
-                      leaky_slope=float(stored["leaky_slope"]), tf32=tf32)
+                      leaky_slope=float(stored["leaky_slope"]), tf32=tf32,
+                      seed=int(stored["seed"]) if "seed" in stored else None)
             net.set_parameters(stored)
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None

@@ -91,3 +91,24 @@ def test_load_checks_device_and_tf32_before_reading_the_file(tmp_path):
         DeepNet.load(tmp_path / "absent.npz", device="gpu")
     with pytest.raises(TypeError, match="tf32 must be True or False; got 'yes'"):
         DeepNet.load(tmp_path / "absent.npz", device="cpu", tf32="yes")
+
+
+def test_the_seed_is_saved_so_a_loaded_network_shuffles_as_the_original(tmp_path):
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((3, 40)), (rng.random((1, 40)) > 0.5).astype(float)
+    net = DeepNet([3, 4, 1], seed=7, device="cpu", dtype="float64")
+    net.save(tmp_path / "net.npz")
+    loaded = DeepNet.load(tmp_path / "net.npz", device="cpu")
+    assert loaded.seed == 7
+    original_history = net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=8)
+    loaded_history = loaded.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=8)
+    assert loaded_history == original_history
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(loaded.parameters[name], value)
+
+
+def test_a_network_without_a_seed_loads_without_one(tmp_path):
+    net = DeepNet([3, 2, 1], device="cpu")
+    net.save(tmp_path / "net.npz")
+    assert "seed" not in np.load(tmp_path / "net.npz").files
+    assert DeepNet.load(tmp_path / "net.npz", device="cpu").seed is None
