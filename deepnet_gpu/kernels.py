@@ -376,7 +376,10 @@ class CupyKernels(KernelLauncher):
         return f"<CupyKernels on cuda:{self.device_id}>"
 
     def _prepare(self, kernel: str, dtype: np.dtype, work: int, rows: int, args: tuple):
-        packed = all(arg.data.ptr % PACK_BYTES == 0 for arg in args if isinstance(arg, self.xp.ndarray))
+        """The launch over ``work`` items; an elementwise kernel packs where the arrays it walks (those
+        of ``work`` elements: not the bias or the guard) all sit on a 16-byte boundary."""
+        packed = all(arg.data.ptr % PACK_BYTES == 0 for arg in args
+                     if isinstance(arg, self.xp.ndarray) and arg.size == work)
         blocks, block = launch_geometry(kernel, work, rows, self._max_blocks, dtype.itemsize, packed)
         return functools.partial(self._functions[(kernel, dtype)], (blocks,), block, args)
 

@@ -88,26 +88,29 @@ def test_packing_changes_nothing_for_kernels_that_do_not_pack(kernel):
 
 
 class _DeviceArray:
-    """What ``CupyKernels._prepare`` reads of a CuPy array: its device pointer."""
+    """What ``CupyKernels._prepare`` reads of a CuPy array: its device pointer and size."""
 
-    def __init__(self, ptr: int):
+    def __init__(self, ptr: int, size: int):
         self.data = types.SimpleNamespace(ptr=ptr)
+        self.size = size
 
 
 @pytest.mark.parametrize(
-    "pointers, threads_per_value",
-    [((4096, 8192), 1 / 4), ((4096, 8196), 1), ((4100, 8192), 1), ((4104, 8200), 1)],
+    "params, grads, guard, threads_per_value",
+    [(4096, 8192, 64, 1 / 4), (4096, 8192, 68, 1 / 4), (4096, 8196, 64, 1), (4100, 8192, 64, 1), (4104, 8200, 68, 1)],
 )
-def test_the_gpu_launcher_sizes_the_grid_for_packs_only_when_every_array_is_on_the_boundary(
-    pointers, threads_per_value
+def test_the_gpu_launcher_sizes_the_grid_for_packs_only_when_the_arrays_walked_are_on_the_boundary(
+    params, grads, guard, threads_per_value
 ):
+    """sgd_update walks params and grads; its guard (one value, read whole) does not decide."""
     launches = []
     kernels = object.__new__(CupyKernels)
     kernels.xp = types.SimpleNamespace(ndarray=_DeviceArray)
     kernels._max_blocks = MAX_BLOCKS
     kernels._functions = {("sgd_update", np.dtype(np.float32)): lambda grid, block, args: launches.append(grid)}
     work = 1 << 20
-    args = (*(_DeviceArray(ptr) for ptr in pointers), np.float32(0.1))
+    args = (_DeviceArray(params, work), _DeviceArray(grads, work), np.float32(0.1), _DeviceArray(guard, 1),
+            np.int64(work))
     kernels._prepare("sgd_update", np.dtype(np.float32), work, 1, args)()
     assert launches == [(int(work * threads_per_value) // BLOCK_SIZE,)]
 
