@@ -14,7 +14,9 @@ marks follow one another, so the parts add up to the step.
 
 A part is labelled by what ran: a kernel by its method, a GEMM by its operands' transposes and
 its output's shape (``gemm N·T → 512×784`` is dW[1] = dZ[1]·A[0]ᵀ). Per label: the calls in one
-step, the median milliseconds per step over the timed steps, and the share of the step.
+step, the median milliseconds per step over the timed steps, and the share of the step. The
+report opens with the date, the command and the machine; the JSON holds ``machine`` (as ``deepnet
+bench`` records it) and ``workloads``, one entry per table.
 """
 
 from __future__ import annotations
