@@ -193,12 +193,13 @@ def linear_backward(dZ, cache):
     return _linear_backward(dZ, cache)
 
 
-def _linear_backward(dZ, cache):
+def _linear_backward(dZ, cache, with_dA_prev=True):
+    """(dA_prev, dW, db); dA_prev is None without ``with_dA_prev``."""
     A_prev, W, _ = cache
     m = A_prev.shape[1]
     dW = (1 / m) * (dZ @ A_prev.T)
     db = (1 / m) * dZ.sum(axis=1, keepdims=True)
-    dA_prev = W.T @ dZ
+    dA_prev = W.T @ dZ if with_dA_prev else None
     return dA_prev, dW, db
 
 
@@ -214,9 +215,9 @@ def linear_activation_backward(dA, cache, activation):
     return _layer_backward(dA, cache, code)
 
 
-def _layer_backward(dA, cache, code):
+def _layer_backward(dA, cache, code, with_dA_prev=True):
     linear_cache, Z = cache
-    return _linear_backward(_g_backward(dA, Z, code), linear_cache)
+    return _linear_backward(_g_backward(dA, Z, code), linear_cache, with_dA_prev)
 
 
 def L_model_backward(AL, Y, caches):
@@ -237,14 +238,19 @@ def L_model_backward(AL, Y, caches):
     return _model_backward(check.floating(AL), Y, caches)
 
 
-def _model_backward(AL, Y, caches):
+def _model_backward(AL, Y, caches, with_dA0=True):
+    """``grads`` as :func:`L_model_backward` returns them; without ``with_dA0``, no dA0 (the
+    training loop's update never reads it: W[1]ᵀ·dZ[1] is a GEMM as large as X, and its result
+    an array as large, every iteration)."""
     Y = _labels(Y, AL)
     dA = -(Y / AL - (1 - Y) / (1 - AL))
     L = len(caches)
     grads = {}
     for l in range(L, 0, -1):
-        dA, grads[f"dW{l}"], grads[f"db{l}"] = _layer_backward(dA, caches[l - 1], _SIGMOID if l == L else _RELU)
-        grads[f"dA{l - 1}"] = dA
+        code, with_dA_prev = _SIGMOID if l == L else _RELU, l > 1 or with_dA0
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = _layer_backward(dA, caches[l - 1], code, with_dA_prev)
+        if with_dA_prev:
+            grads[f"dA{l - 1}"] = dA
     return grads
 
 
@@ -348,6 +354,6 @@ def _gradient_descent(X, Y, parameters, learning_rate, num_iterations, print_cos
                 costs.append(cost)
             if print_cost:
                 print(f"Cost after iteration {i}: {cost!s}")
-        grads = _model_backward(AL, Y, caches)
+        grads = _model_backward(AL, Y, caches, with_dA0=False)
         parameters = _update(parameters, grads, learning_rate, L)
     return parameters, costs

@@ -308,6 +308,24 @@ def test_models_match_a_float64_reference(model, layers_dims, initial):
         np.testing.assert_allclose(parameters[name], expected_parameters[name], rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_training_loop_is_the_public_steps_bit_for_bit(dtype):
+    """L_layer_model skips dA0, which its update never reads; the parameters are those of the
+    public forward, backward and update functions, to the last bit."""
+    stream = np.random.RandomState(2)
+    X, Y = stream.randn(7, 25).astype(dtype), (stream.rand(1, 25) > 0.5).astype(dtype)
+    layers_dims = (7, 6, 3, 1)
+    parameters, _ = course.L_layer_model(X, Y, layers_dims, learning_rate=0.1, num_iterations=5)
+    expected = {name: value.astype(dtype) for name, value in _application_initial_parameters(layers_dims).items()}
+    for _ in range(5):
+        AL, caches = course.L_model_forward(X, expected)
+        grads = course.L_model_backward(AL, Y, caches)
+        assert "dA0" in grads
+        expected = course.update_parameters(expected, grads, 0.1)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(parameters[name], value)
+
+
 def test_costs_are_recorded_every_100_iterations_and_printed(capsys):
     X, Y = application_case("L_layer_model")
     _, costs = course.L_layer_model(X, Y, (10, 3, 1), num_iterations=250, print_cost=True)
