@@ -68,6 +68,7 @@ def bad_fit_calls(X, Y):
         ({"X": X.T}, r"transpose it\?"),
         ({"X": nan_X}, "X contains NaN or Inf"),
         ({"X": X + 1j}, "X must be a numeric array of real numbers; got dtype complex128"),
+        ({"X": [[1.0, 2.0], [3.0]]}, r"X must be a numeric array; got list \(setting an array element with a sequence"),
         ({"X": np.where(X > 0, 1e39, X)}, r"X has values beyond the float32 range \(largest magnitude 1e\+39; "
                                           r"float32 holds up to 3.403e\+38\)"),
         ({"Y": None}, "Y must be the targets of X's examples; got None"),
