@@ -27,7 +27,6 @@ def test_relu_forward_gives_maximum_with_zero_whatever_widths_and_dtypes_came_be
             np.testing.assert_array_equal(Z, expected)
 
 
-
 def _with_edges(rng, shape, dtype):
     values = rng.normal(size=shape).astype(dtype) * 30
     values.flat[: len(EDGES)] = EDGES
