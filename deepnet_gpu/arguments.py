@@ -60,12 +60,13 @@ def check_output_file(path, option: str, formats: tuple[str, ...] | None = None)
     folder = path.parent
     if not folder.is_dir():
         raise ValueError(f"argument {option}: cannot write {path}: the folder {folder} does not exist")
-    if formats is not None and path.suffix.lower().lstrip(".") not in formats:
+    if formats is not None and plot_format(path) not in formats:
         listed = ", ".join(f".{name}" for name in formats)
         raise ValueError(f"argument {option}: expected a file ending in {listed}; got {str(path)!r}")
     return path
 
 
 def plot_format(path) -> str:
-    """The format a plot at ``path`` is written in: its extension, lower case (see :data:`PLOT_FORMATS`)."""
+    """The format a file at ``path`` is written in: its extension, lower case, without the dot
+    (see :data:`PLOT_FORMATS`)."""
     return Path(path).suffix.lower().lstrip(".")
