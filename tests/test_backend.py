@@ -95,10 +95,24 @@ def test_auto_falls_back_when_our_kernels_do_not_compile(one_gpu, monkeypatch, c
         get_backend("cuda")
 
 
+def _cupy_without_cublas():
+    """A stand-in for CuPy 14 installed without the CUDA libraries: ``from cupy import cublas`` raises
+    the ImportError CuPy raises then, message of several lines included. (Setting
+    ``sys.modules["cupy.cublas"] = None`` would not do: that import then yields None, and the test
+    would pass or fail by whether ``cupy_backends`` is installed.)"""
+    def missing(name):
+        raise ImportError('Failure finding "libcublasLt.so.13": No such file: libcublasLt.so.13\n'
+                          '  listdir("site-packages/nvidia/cu13/lib"):\n    libnvrtc.so.13')
+
+    cupy = types.ModuleType("cupy")
+    cupy.__getattr__ = missing
+    return cupy
+
+
 def test_a_missing_cublas_is_a_device_error_and_auto_falls_back(one_gpu, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "cupy", types.ModuleType("cupy"))
-    monkeypatch.setitem(sys.modules, "cupy.cublas", None)  # makes the import fail, as a missing libcublas does
-    with pytest.raises(DeviceUnavailableError, match=r"device='cuda:0' cannot be used: CuPy cannot load cuBLAS .*"
+    monkeypatch.setitem(sys.modules, "cupy", _cupy_without_cublas())
+    with pytest.raises(DeviceUnavailableError, match=r"(?s)device='cuda:0' cannot be used: CuPy cannot load cuBLAS "
+                                                     r"\(Failure finding \"libcublasLt.so.13\".*"
                                                      r"pip install 'cupy-cuda13x\[ctk\]'"):
         backend.CudaBackend(0)
     monkeypatch.setattr(backend, "_cached_cuda_backend", backend.CudaBackend)
