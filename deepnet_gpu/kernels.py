@@ -105,7 +105,8 @@ def sources_digest(source_dir: Path) -> str:
 
 def compile_options(source_dir: Path) -> tuple[str, ...]:
     """NVRTC options for the sources in ``source_dir``: ``COMPILE_OPTIONS``, the include folder and
-    the sources' digest (CuPy adds ``-ftz=true`` and the architecture)."""
+    the sources' digest (CuPy adds ``-ftz=true``, ``--device-as-default-execution-space`` and
+    the architecture)."""
     return COMPILE_OPTIONS + (f"-I{source_dir}", f"-DDEEPNET_KERNEL_SOURCES={sources_digest(source_dir)}")
 
 

@@ -30,6 +30,11 @@ from deepnet_gpu.kernels import compile_options, kernel_source_dir, module_sourc
 
 ARCHITECTURES = ("sm_80", "sm_90")
 
+CUPY_NVRTC_OPTIONS = ("-ftz=true", "--device-as-default-execution-space")
+"""What CuPy 14.2 adds to a RawModule's options before NVRTC compiles it, beside the architecture
+(``_compile_with_cache_cuda`` and ``_compile_using_nvrtc`` in ``cupy/cuda/compiler.py``). It also
+adds ``--pch`` on NVRTC 12.8 and later, a precompiled header that changes only the compile time."""
+
 
 def missing_entry_points(filename: str, binary: bytes) -> list[str]:
     """The entry points of ``filename``'s kernels whose C name does not appear in ``binary``."""
@@ -109,7 +114,7 @@ def nvrtc_compile(nvrtc, source: str, name: str, options, output: str) -> tuple[
 @pytest.mark.parametrize("filename", sorted(KERNEL_FILES))
 def test_nvrtc_compiles_every_entry_point_as_cupy_would(filename, architecture, output):
     source_dir = kernel_source_dir()
-    options = (*compile_options(source_dir), "-ftz=true", f"-arch={architecture}")
+    options = (*compile_options(source_dir), *CUPY_NVRTC_OPTIONS, f"-arch={architecture}")
     result, log, binary = nvrtc_compile(load_nvrtc(), module_source(source_dir, filename), filename, options, output)
     assert result == 0, f"{filename}: {load_nvrtc().nvrtcGetErrorString(result).decode()}\n{log}"
     missing = missing_entry_points(filename, binary)
@@ -130,7 +135,7 @@ def ptx_entries(ptx: str) -> dict[str, str]:
 @pytest.mark.parametrize("filename", sorted(KERNEL_FILES))
 def test_the_elementwise_kernels_move_16_byte_vectors(filename):
     source_dir = kernel_source_dir()
-    options = (*compile_options(source_dir), "-ftz=true", "-arch=compute_90")
+    options = (*compile_options(source_dir), *CUPY_NVRTC_OPTIONS, "-arch=compute_90")
     result, log, binary = nvrtc_compile(load_nvrtc(), module_source(source_dir, filename), filename, options, "PTX")
     assert result == 0, log
     entries = ptx_entries(binary.rstrip(b"\0").decode())
