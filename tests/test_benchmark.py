@@ -333,8 +333,6 @@ def test_pytorch_without_cuda_is_reported_for_the_gpu_rows():
     assert not side.usable and "cannot use CUDA here" in side.reason
 
 
-# ---- proposed tests (mutation audit) ----
-
 def test_a_row_counts_samples_flops_and_bytes_per_second():
     net = _row("mnist-mlp", MLP_DIMS, 256, "cpu", 2.0, 3.0, 400.0)
     assert net["samples_per_s"] == pytest.approx(256 / 2.0 * 1e3)
