@@ -1,7 +1,8 @@
 """The host harness itself: its blocks share memory and meet at barriers as a GPU's do, and a kernel
 that lacks a barrier fails the kernel tests instead of passing by luck; built with UBSan's
 alignment check, it catches a 16-byte pack read or written off its boundary, which a host CPU
-forgives and a GPU does not."""
+forgives and a GPU does not; and it takes only launch arguments of the exact types CuPy passes
+correctly, which ctypes would otherwise convert."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from deepnet_gpu.kernels import kernel_source_dir
-from tests.host_harness import HostKernels, host_kernels_available
+from tests.host_harness import HostKernels, check_arguments, host_kernels_available
 from tests.host_harness.build import SHIM, compiler
 from tests.kernel_cases import ALL_CASES, BLOCK_KERNEL_CASES
 
@@ -156,3 +158,40 @@ def test_the_alignment_check_catches_packs_read_from_an_array_off_the_boundary(t
     header.write_text(text.replace(condition, "if (on_pack_boundary(out)) {"))
     result = run_elementwise_cases_under_the_alignment_check(copy)
     assert "runtime error: load of misaligned address" in result.stderr
+
+
+def _sgd_arguments(**changed):
+    """sgd_update<float>'s arguments (params, grads, learning rate, guard, n), some replaced."""
+    arguments = {"params": np.zeros(4, np.float32), "grads": np.ones(4, np.float32), "rate": np.float32(0.1),
+                 "guard": np.zeros(1, np.float32), "n": np.int64(4)}
+    return tuple({**arguments, **changed}.values())
+
+
+@pytest.mark.parametrize("changed, message", [
+    ({"n": np.int32(4)}, r"argument 4 \(long long\) must be int64; got int32"),
+    ({"n": 4}, r"argument 4 \(long long\) must be int64; got int"),
+    ({"rate": np.float64(0.1)}, r"argument 2 \(float\) must be float32; got float64"),
+    ({"rate": 0.1}, r"argument 2 \(float\) must be float32; got float"),
+    ({"grads": np.ones(4)}, r"argument 1 \(const float\*\) must be an array of float; got an array of float64"),
+    ({"guard": np.float32(0)}, r"argument 3 \(const float\*\) must be an array of float; got float32"),
+])
+def test_launch_arguments_must_be_of_the_types_cupy_passes_correctly(changed, message):
+    check_arguments("sgd_update", "float", _sgd_arguments())
+    with pytest.raises(TypeError, match="sgd_update_float: " + message):
+        check_arguments("sgd_update", "float", _sgd_arguments(**changed))
+    with pytest.raises(TypeError, match="sgd_update_float takes 5 arguments; got 4"):
+        check_arguments("sgd_update", "float", _sgd_arguments()[:4])
+
+
+def test_every_launch_of_the_harness_checks_its_arguments():
+    class NarrowCounts(HostKernels):
+        """Passes the element count as a 32-bit int, as a launcher bug would."""
+
+        def _prepare(self, kernel, dtype, work, rows, args):
+            return super()._prepare(kernel, dtype, work, rows, args[:-1] + (np.int32(args[-1]),))
+
+    params = np.zeros(4, np.float32)
+    HostKernels().sgd_update(params, np.ones(4, np.float32), 0.5, np.zeros(1, np.float32))
+    np.testing.assert_array_equal(params, [-0.5] * 4)
+    with pytest.raises(TypeError, match=r"sgd_update_float: argument 4 \(long long\) must be int64; got int32"):
+        NarrowCounts().sgd_update(params, np.ones(4, np.float32), 0.5, np.zeros(1, np.float32))
