@@ -97,9 +97,9 @@ def test_auto_falls_back_when_our_kernels_do_not_compile(one_gpu, monkeypatch, c
 
 def _cupy_without_cublas():
     """A stand-in for CuPy 14 installed without the CUDA libraries: ``from cupy import cublas`` raises
-    the ImportError CuPy raises then, message of several lines included. (Setting
+    the ImportError that CuPy raises then, with its message of several lines. (Setting
     ``sys.modules["cupy.cublas"] = None`` would not do: that import then yields None, and the test
-    would pass or fail by whether ``cupy_backends`` is installed.)"""
+    would pass or fail depending on whether ``cupy_backends`` is installed.)"""
     def missing(name):
         raise ImportError('Failure finding "libcublasLt.so.13": No such file: libcublasLt.so.13\n'
                           '  listdir("site-packages/nvidia/cu13/lib"):\n    libnvrtc.so.13')
