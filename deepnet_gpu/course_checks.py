@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import backend_of, is_array
-from .validation import REAL_KINDS
+from .validation import REAL_KINDS, check_X
 
 
 def array(a, name: str):
@@ -132,12 +132,7 @@ def training_data(X, Y, layers_dims):
 
     Y's values are not restricted to 0 and 1: the course's own tests train on randn targets.
     """
-    matrix(X, "X")
-    if X.shape[0] != layers_dims[0]:
-        hint = " (examples as columns: transpose it?)" if X.shape[1] == layers_dims[0] else ""
-        raise ValueError(f"X must have layers_dims[0] = {layers_dims[0]} rows (features); got shape {X.shape}{hint}")
-    if X.shape[1] < 1:
-        raise ValueError(f"X must hold at least one example (column); got shape {X.shape}")
+    check_X(matrix(X, "X"), layers_dims[0], "X", n_x_named=f"layers_dims[0] = {layers_dims[0]}")
     Y = labels(Y, "Y")
     if Y.size != layers_dims[-1] * X.shape[1]:
         raise ValueError(f"Y must hold {layers_dims[-1]} label(s) for each of X's {X.shape[1]} examples; got shape {Y.shape}")

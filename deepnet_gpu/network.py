@@ -173,7 +173,7 @@ class DeepNet:
 
     def _features(self, X, name="X"):
         """X validated as (n0, m) on the device."""
-        return check_X(self._device_array(X, name), self.layer_dims[0], self.backend, name)
+        return check_X(self._device_array(X, name), self.layer_dims[0], name)
 
     def _inputs(self, X, Y, names=("X", "Y")):
         """Validated device arrays: X (n0, m), and Y encoded as (n[L], m) targets."""

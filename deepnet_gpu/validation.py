@@ -128,13 +128,16 @@ def finite_on(backend, a, dtype, name: str):
     raise ValueError(f"{name} contains NaN or Inf")
 
 
-def check_X(X, n_x: int, backend, name: str = "X"):
-    """X of shape (n_x, m), m >= 1 (its entries were checked finite by :func:`finite_on`)."""
+def check_X(X, n_x: int, name: str = "X", n_x_named: str | None = None):
+    """X of shape (n_x, m), m >= 1 (its entries were checked finite by :func:`finite_on`).
+
+    ``n_x_named`` is how the messages name the feature count (``n_x=3`` unless given)."""
+    n_x_named = n_x_named or f"n_x={n_x}"
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D of shape (n_x={n_x}, m), examples as columns; got shape {X.shape}")
+        raise ValueError(f"{name} must be 2-D of shape ({n_x_named}, m), examples as columns; got shape {X.shape}")
     if X.shape[0] != n_x:
         hint = " (examples as columns: transpose it?)" if X.shape[1] == n_x else ""
-        raise ValueError(f"{name} must have n_x={n_x} rows (features); got shape {X.shape}{hint}")
+        raise ValueError(f"{name} must have {n_x_named} rows (features); got shape {X.shape}{hint}")
     if X.shape[1] < 1:
         raise ValueError(f"{name} must hold at least one example (column); got shape {X.shape}")
     return X
