@@ -283,6 +283,19 @@ class DeepNet:
 
     # persistence --------------------------------------------------------------------------------
 
+    def _architecture(self) -> dict:
+        """The constructor's arguments, apart from ``device`` and ``tf32``, that rebuild this network."""
+        return dict(layer_dims=list(self.layer_dims), hidden_activation=self.hidden_activations,
+                    output_activation=self.output_activation, loss=self.loss.name, init=self.init, seed=self.seed,
+                    dtype=self.dtype.name, leaky_slope=self.leaky_slope)
+
+    def __reduce__(self):
+        """Pickling, ``copy.copy`` and ``copy.deepcopy``: the architecture, the seed, the device name,
+        ``tf32`` and host copies of the parameters. The copy is a separate network with buffers of
+        its own on the same device; unpickling where that device is not usable raises
+        :class:`~deepnet_gpu.errors.DeviceUnavailableError` (:meth:`load` takes another device)."""
+        return _rebuild, (self._architecture(), self.device, self.tf32, self.parameters)
+
     def save(self, path):
         """Write the parameters, the architecture, the seed (when there is one: ``fit`` shuffles from
         it) and the format version as an .npz archive at exactly ``path``.
@@ -335,3 +348,10 @@ class DeepNet:
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None
         return net
+
+
+def _rebuild(architecture: dict, device: str, tf32: bool, parameters: dict) -> DeepNet:
+    """The network :meth:`DeepNet.__reduce__` describes: built on ``device``, then given ``parameters``."""
+    net = DeepNet(**architecture, device=device, tf32=tf32)
+    net.set_parameters(parameters)
+    return net

@@ -1,5 +1,7 @@
 """DeepNet on a GPU against the NumPy path, from the same host-drawn initial weights (skipped without a GPU)."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,18 @@ def test_moving_between_devices_keeps_the_parameters():
     net.to("cpu")
     for name, value in net.parameters.items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_a_copy_of_a_gpu_network_is_its_own_network_on_the_same_gpu():
+    net = DeepNet([3, 4, 1], device="cuda", seed=2)
+    twin = copy.deepcopy(net)
+    assert twin.device == net.device == "cuda:0"
+    assert twin._flat.data.ptr != net._flat.data.ptr
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(twin.parameters[name], value)
+    X = np.random.default_rng(1).standard_normal((3, 5))
+    twin.fit(X, np.array([[0, 1, 1, 0, 1]]), learning_rate=0.1, epochs=1)
+    assert not np.array_equal(twin.parameters["W1"], net.parameters["W1"])
 
 
 def test_out_of_memory_names_the_batch_and_leaves_the_model_unchanged():

@@ -1,4 +1,7 @@
-"""save / load round trips, and the errors for missing and corrupt files."""
+"""save / load round trips, the errors for missing and corrupt files, and pickling and copies."""
+
+import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -112,3 +115,34 @@ def test_a_network_without_a_seed_loads_without_one(tmp_path):
     net.save(tmp_path / "net.npz")
     assert "seed" not in np.load(tmp_path / "net.npz").files
     assert DeepNet.load(tmp_path / "net.npz", device="cpu").seed is None
+
+
+def test_pickling_keeps_architecture_device_seed_and_parameters():
+    net = DeepNet([4, 5, 3, 3], hidden_activation=["leaky_relu", "tanh"], output_activation="softmax",
+                  init="course_scaled", seed=4, device="cpu", dtype="float64", leaky_slope=0.2, tf32=True)
+    net.fit(np.random.default_rng(1).standard_normal((4, 9)), [0, 1, 2, 2, 1, 0, 1, 2, 0], learning_rate=0.1, epochs=2)
+    restored = pickle.loads(pickle.dumps(net))
+    assert repr(restored) == repr(net)
+    assert (restored.device, restored.tf32, restored.seed, restored.init, restored.leaky_slope) == ("cpu", True, 4, "course_scaled", 0.2)
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(restored.parameters[name], value)
+        assert restored.parameters[name].dtype == np.float64
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    np.testing.assert_array_equal(restored.predict_proba(X), net.predict_proba(X))
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy])
+def test_a_copy_trains_apart_from_the_original_and_as_the_original_would(copier):
+    rng = np.random.default_rng(6)
+    X, Y = rng.standard_normal((3, 40)), (rng.random((1, 40)) > 0.5).astype(float)
+    net = DeepNet([3, 4, 1], seed=7, device="cpu", dtype="float64")
+    net.fit(X, Y, learning_rate=0.1, epochs=2, batch_size=8)
+    before = net.parameters
+    twin = copier(net)
+    twin_history = twin.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=8)
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(value, before[name])
+        assert not np.array_equal(twin.parameters[name], value)
+    assert net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=8) == twin_history
+    for name, value in net.parameters.items():
+        np.testing.assert_array_equal(twin.parameters[name], value)
