@@ -16,10 +16,17 @@ from .validation import REAL_KINDS, check_X
 
 
 def array(a, name: str):
-    """``a`` itself when it is a NumPy or CuPy array of real numbers (bool, integer or float)."""
+    """``a`` itself when it is a NumPy or CuPy array of real numbers (bool, integer or float).
+
+    NumPy's subclasses are refused: ``*`` multiplies ``np.matrix`` operands as matrices, and a
+    masked array carries its mask through some operations and not others."""
     if not is_array(a) or a.dtype.kind not in REAL_KINDS:
         got = f"an array of dtype {a.dtype}" if is_array(a) else type(a).__name__
         raise TypeError(f"{name} must be a NumPy or CuPy array of real numbers; got {got}")
+    if isinstance(a, np.ndarray) and type(a) is not np.ndarray:
+        convert = f"np.ma.filled({name}, value)" if isinstance(a, np.ma.MaskedArray) else f"np.asarray({name})"
+        raise TypeError(f"{name} must be a plain NumPy or CuPy array; got the ndarray subclass "
+                        f"{type(a).__module__}.{type(a).__qualname__} ({convert} converts it)")
     return a
 
 

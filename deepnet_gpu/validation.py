@@ -98,7 +98,8 @@ def real_array(a, name: str):
     """``a`` as a NumPy or CuPy array in its own dtype, which must hold real numbers (bool, int, float).
 
     NumPy arrays and CuPy arrays pass through; anything else (nested lists, scalars) becomes a
-    NumPy array. Complex values, strings and objects are refused rather than cut or parsed.
+    NumPy array. Complex values, strings and objects are refused rather than cut or parsed, and
+    so is a masked array with masked entries, whose hidden values NumPy would compute with.
     """
     if not hasattr(a, "dtype") or not hasattr(a, "ndim"):
         try:
@@ -107,6 +108,10 @@ def real_array(a, name: str):
             raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
     if a.dtype.kind not in REAL_KINDS:
         raise TypeError(f"{name} must be a numeric array of real numbers; got dtype {a.dtype}")
+    masked = int(np.ma.getmaskarray(a).sum()) if isinstance(a, np.ma.MaskedArray) else 0
+    if masked:
+        raise ValueError(f"{name} is a masked array with masked entries ({masked} of {a.size}), whose hidden values "
+                         f"would be computed with; fill them first (np.ma.filled)")
     return a
 
 

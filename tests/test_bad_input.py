@@ -71,6 +71,9 @@ def bad_fit_calls(X, Y):
         ({"X": [[1.0, 2.0], [3.0]]}, r"X must be a numeric array; got list \(setting an array element with a sequence"),
         ({"X": np.where(X > 0, 1e39, X)}, r"X has values beyond the float32 range \(largest magnitude 1e\+39; "
                                           r"float32 holds up to 3.403e\+38\)"),
+        ({"X": np.ma.masked_greater(X, 0)}, r"X is a masked array with masked entries \(11 of 24\), whose hidden "
+                                             r"values would be computed with; fill them first \(np.ma.filled\)"),
+        ({"Y": np.ma.masked_equal(Y, 1)}, r"Y is a masked array with masked entries"),
         ({"Y": None}, "Y must be the targets of X's examples; got None"),
         ({"Y": Y.T}, r"Y must hold m=8 examples \(columns\), as X does; got shape \(8, 1\) \(examples as columns: transpose it\?\)"),
         ({"Y": Y.astype(str)}, "Y must be a numeric array of real numbers; got dtype <U"),
@@ -149,6 +152,16 @@ def test_set_parameters_rejects_wrong_shapes_and_keeps_the_old(net):
             net.set_parameters(dict(before, W1=value))
     for name, value in net.parameters.items():
         np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_masked_arrays_without_masked_entries_and_other_subclasses_are_read_as_their_values(net, data):
+    X, _ = data
+    expected = net.predict_proba(X)
+    np.testing.assert_array_equal(net.predict_proba(np.ma.masked_array(X)), expected)
+    np.testing.assert_array_equal(net.predict_proba(np.matrix(X)), expected)
+    with pytest.raises(ValueError, match=r"parameters\['b2'\] is a masked array with masked entries \(1 of 1\)"):
+        net.set_parameters(dict(net.parameters, b2=np.ma.masked_array([[0.5]], mask=True)))
 
 
 def test_the_largest_seed_reproduces_the_legacy_stream():

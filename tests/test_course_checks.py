@@ -29,6 +29,11 @@ def without(d, key):
      "A must be a NumPy or CuPy array of real numbers; got an array of dtype complex128"),
     (lambda: course.linear_activation_forward(A[0], W, b, "relu"), ValueError, "A_prev must be 2-D; got shape (4,)"),
     (lambda: course.sigmoid("z"), TypeError, "Z must be a NumPy or CuPy array of real numbers; got str"),
+    (lambda: course.compute_cost(np.matrix(AL), np.matrix(Y)), TypeError,
+     "AL must be a plain NumPy or CuPy array; got the ndarray subclass numpy.matrix (np.asarray(AL) converts it)"),
+    (lambda: course.linear_forward(np.ma.masked_array(A), W, b), TypeError,
+     "A must be a plain NumPy or CuPy array; got the ndarray subclass numpy.ma.MaskedArray "
+     "(np.ma.filled(A, value) converts it)"),
     (lambda: course.relu_backward(dZ, dZ.T), ValueError, "dA must have the shape of cache (Z), (4, 2); got (2, 4)"),
     (lambda: course.L_model_forward(X, without(PARAMETERS, "W2")), ValueError,
      "parameters must hold exactly W1, b1, ..., WL, bL; got keys ['W1', 'b1', 'b2']"),
@@ -78,6 +83,7 @@ def without(d, key):
     (lambda: course.initialize_parameters(3, 0, 1), ValueError, "layer_dims[1] must be a positive integer"),
     (lambda: course.initialize_parameters_deep([3]), ValueError, "layer_dims needs at least two entries"),
 ])
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_a_wrong_argument_is_named_before_any_work(call, error, message):
     with pytest.raises(error) as caught:
         call()
