@@ -156,7 +156,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              f"({', '.join(arguments.PLOT_FORMATS)}; needs matplotlib; default {DEFAULT_PLOT})")
     output.add_argument("--no-plot", action="store_true", help="do not plot the cost curve")
     output.add_argument("--save", metavar="PATH",
-                        help="save the trained network to exactly this path (an .npz archive; DeepNet.load reads it)")
+                        help="save the trained network to exactly this path (an .npz archive; DeepNet.load reads it); "
+                             "it takes the raw features, any standardization folded into W1 and b1")
 
 
 def _load_data(args) -> datasets.Dataset:
@@ -242,6 +243,20 @@ def plot_costs(history: dict, path, title: str) -> Path:
     return Path(path)
 
 
+def _save(net: DeepNet, standardizer: datasets.Standardizer | None, path) -> None:
+    """Save ``net`` at ``path``, taking raw features: a standardisation it was trained behind is
+    folded into W1 and b1 (the network in memory is changed too)."""
+    if standardizer is None:
+        net.save(path)
+        print(f"saved the network to {path}")
+        return
+    parameters = net.parameters
+    parameters["W1"], parameters["b1"] = standardizer.folded_into(parameters["W1"], parameters["b1"])
+    net.set_parameters(parameters)
+    net.save(path)
+    print(f"saved the network to {path}; it takes the raw features: their standardization is folded into W1 and b1")
+
+
 def run_train(args) -> int:
     """``deepnet train``: load the data, build and fit the network, report, plot and save."""
     if args.save:
@@ -276,8 +291,7 @@ def run_train(args) -> int:
     print(f"train {metric}: {_format_metric(net.score(data.X_train, data.Y_train), output_activation)}")
     print(f"test {metric}: {_format_metric(net.score(data.X_test, data.Y_test), output_activation)}")
     if args.save:
-        net.save(args.save)
-        print(f"saved the network to {args.save}")
+        _save(net, data.standardizer, args.save)
     if not args.no_plot:
         try:
             path = plot_costs(history, args.plot, f"{data.name}: {','.join(map(str, dims))} {net.device}")

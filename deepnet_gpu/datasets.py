@@ -55,6 +55,7 @@ class Dataset:
     ``X_train`` (n_x, m_train), ``Y_train`` (n_y, m_train), ``X_test`` (n_x, m_test),
     ``Y_test`` (n_y, m_test); labels of a classification task are one row (n_y = 1).
     ``feature_names`` has n_x entries and ``class_names`` one per class when the source names them.
+    ``standardizer`` is the z-scoring both X went through, when they did (:meth:`standardized`).
     """
 
     X_train: np.ndarray
@@ -65,11 +66,12 @@ class Dataset:
     description: str = ""
     feature_names: tuple[str, ...] | None = None
     class_names: tuple[str, ...] | None = None
+    standardizer: Standardizer | None = None
 
     def standardized(self) -> Dataset:
         """This dataset with both X z-scored by the mean and standard deviation of ``X_train``."""
         scaler = Standardizer.fit(self.X_train)
-        return replace(self, X_train=scaler(self.X_train), X_test=scaler(self.X_test))
+        return replace(self, X_train=scaler(self.X_train), X_test=scaler(self.X_test), standardizer=scaler)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,17 @@ class Standardizer:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """X (n_x, m) standardised, float64."""
         return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+
+    def folded_into(self, W1: np.ndarray, b1: np.ndarray):
+        """(W1', b1'), float64, with W1'·x + b1' = W1·((x - mean) / scale) + b1 for every x.
+
+        The first layer of a network trained on standardised features, made to take the raw
+        ones: W1' = W1 / scaleᵀ (each column j divided by scale[j]), b1' = b1 - W1'·mean. W1 is
+        (n1, n_x), b1 (n1, 1). Z[1] then sums terms of about |mean| / scale that cancel, so in
+        float32 it carries an absolute error of about 1e-7 · Σ_j |W1[:, j]| |mean[j]| / scale[j].
+        """
+        W1 = np.asarray(W1, dtype=np.float64) / self.scale.T
+        return W1, np.asarray(b1, dtype=np.float64) - W1 @ self.mean
 
 
 def stratified_split(X: np.ndarray, Y: np.ndarray, test_fraction: float = 0.2, seed: int = 0):

@@ -64,9 +64,32 @@ def test_train_without_matplotlib_says_so(capsys, tmp_path, monkeypatch):
 def test_train_save_then_load(capsys, tmp_path):
     path = tmp_path / "net.npz"
     status, out, _ = run(capsys, "train", "--no-plot", "--hidden", "5", "--save", str(path), *FAST)
-    assert status == 0 and f"saved the network to {path}" in out
+    assert status == 0
+    assert f"saved the network to {path}; it takes the raw features: their standardization is folded into W1 and b1" in out
     net = DeepNet.load(path, device="cpu")
     assert list(net.layer_dims) == [30, 5, 1]
+    raw = datasets.load(datasets.DEFAULT_FILE)
+    assert f"test accuracy: {100 * net.score(raw.X_test, raw.Y_test):.2f}%" in out
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_a_saved_network_takes_the_features_of_the_data_file(capsys, tmp_path, standardize):
+    rng = np.random.default_rng(2)
+    X = rng.normal([[40.0], [-3.0], [0.5]], [[8.0], [0.2], [1.0]], size=(3, 80))
+    Y = (X[0] - 40 + 30 * (X[1] + 3) > 0).astype(int)
+    np.savez(tmp_path / "d.npz", X=X, Y=Y)
+    options = ["--hidden", "4", "--dtype", "float64", "--device", "cpu", "--seed", "2", "--epochs", "20"]
+    status, out, err = run(capsys, "train", "--data", str(tmp_path / "d.npz"), "--save", str(tmp_path / "net.npz"),
+                           "--no-plot", *(["--standardize"] if standardize else []), *options)
+    assert status == 0, err
+    assert out.endswith(f"saved the network to {tmp_path / 'net.npz'}" +
+                        ("; it takes the raw features: their standardization is folded into W1 and b1\n" if standardize else "\n"))
+    data = datasets.load(tmp_path / "d.npz", standardize=standardize)
+    trained = DeepNet([3, 4, 1], seed=2, device="cpu", dtype="float64")
+    trained.fit(data.X_train, data.Y_train, learning_rate=cli.DEFAULT_LEARNING_RATE, epochs=20)
+    saved = DeepNet.load(tmp_path / "net.npz", device="cpu")
+    np.testing.assert_allclose(saved.predict_proba(datasets.load(tmp_path / "d.npz").X_test),
+                               trained.predict_proba(data.X_test), rtol=1e-12)
 
 
 def test_train_on_a_multiclass_npz_infers_softmax(capsys, tmp_path):
@@ -436,10 +459,10 @@ def test_train_reports_its_time_and_the_saved_file(capsys, tmp_path, monkeypatch
                            "--save", str(tmp_path / "net"))
     assert status == 0, err
     assert "trained 2 epochs in 2.50 s\n" in out
-    assert f"saved the network to {tmp_path / 'net'}\n" in out and not (tmp_path / "net.npz").exists()
+    assert f"saved the network to {tmp_path / 'net'};" in out and not (tmp_path / "net.npz").exists()
     assert DeepNet.load(tmp_path / "net", device="cpu").layer_dims == (30, 16, 8, 1)
     monkeypatch.setattr(cli, "time", types.SimpleNamespace(perf_counter=iter([0.0, 1.0]).__next__))
     status, out, err = run(capsys, "train", "--no-plot", "--epochs", "2", "--print-every", "0",
                            "--save", str(tmp_path / "again.npz"))
     assert status == 0, err
-    assert f"saved the network to {tmp_path / 'again.npz'}\n" in out
+    assert f"saved the network to {tmp_path / 'again.npz'};" in out

@@ -91,6 +91,22 @@ def test_dataset_standardized_uses_training_statistics_only():
     out = data.standardized()
     np.testing.assert_allclose(out.X_train, [[-1.0, 1.0]])
     np.testing.assert_allclose(out.X_test, [[3.0]])
+    assert data.standardizer is None
+    np.testing.assert_array_equal(out.standardizer(data.X_test), out.X_test)
+    assert load_default().standardizer is not None
+
+
+def test_a_standardization_folded_into_the_first_layer_gives_the_same_z_on_raw_features():
+    rng = np.random.default_rng(3)
+    X = rng.normal(rng.normal(0, 50, (6, 1)), rng.uniform(0.1, 20, (6, 1)), size=(6, 30))
+    X[4] = 7.0  # a constant feature: scale 1
+    scaler = Standardizer.fit(X)
+    W1, b1 = rng.standard_normal((5, 6)), rng.standard_normal((5, 1))
+    W1_raw, b1_raw = scaler.folded_into(W1.astype(np.float32), b1.astype(np.float32))
+    assert W1_raw.dtype == b1_raw.dtype == np.float64 and W1_raw.shape == (5, 6) and b1_raw.shape == (5, 1)
+    X_new = rng.normal(0, 60, (6, 9))
+    np.testing.assert_allclose(W1_raw @ X_new + b1_raw, W1.astype(np.float32) @ scaler(X_new) + b1.astype(np.float32),
+                               rtol=1e-9, atol=1e-9)
 
 
 def test_dataset_and_standardizer_are_frozen():
