@@ -41,8 +41,8 @@ class Workspace:
                     self.X, self.Y = (xp.empty(shape, dtype) for shape in shapes["batch"])
         except backend.out_of_memory_errors as exc:
             raise DeviceMemoryError(
-                f"out of memory on {backend.device} for a batch of {m} examples: the step's buffers "
-                f"need {needed / 2**20:.1f} MiB ({exc}); use a smaller batch_size"
+                f"out of memory on {backend.device} for a batch of {m} examples: its buffers "
+                f"need {needed / 2**20:.1f} MiB ({exc}); pass fewer examples at a time (fit's batch_size)"
             ) from exc
 
 

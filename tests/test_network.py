@@ -193,8 +193,9 @@ def test_out_of_memory_for_the_step_buffers_is_a_device_memory_error_with_their_
     dims, m = (100, 200, 10), 1000
     # A[1]; Z[L], A[L], the loss terms and their 0-d sum; dZ[1], dZ[2] and the ones; the gathered X and Y
     elements = (200 * m) + (2 * 10 * m + m + 1) + (200 * m + 10 * m + m) + (m * 100 + 10 * m)
-    with pytest.raises(DeviceMemoryError, match=rf"batch of 1000 examples: the step's buffers need "
-                                                rf"{8 * elements / 2**20:.1f} MiB \(no room\)") as caught:
+    with pytest.raises(DeviceMemoryError, match=rf"batch of 1000 examples: its buffers need "
+                                                rf"{8 * elements / 2**20:.1f} MiB \(no room\); pass fewer "
+                                                rf"examples at a time \(fit's batch_size\)") as caught:
         Workspace(full, dims, m, np.dtype(np.float64), training=True, gather=True)
     assert isinstance(caught.value.__cause__, MemoryError)
 
