@@ -244,7 +244,7 @@ def plot_costs(history: dict, path, title: str) -> Path:
 
 
 def _save(net: DeepNet, standardizer: datasets.Standardizer | None, path) -> None:
-    """Save ``net`` at ``path``, taking raw features: a standardisation it was trained behind is
+    """Save ``net`` at ``path``, taking raw features: a standardization it was trained behind is
     folded into W1 and b1 (the network in memory is changed too)."""
     if standardizer is None:
         net.save(path)

@@ -96,7 +96,7 @@ class Standardizer:
     def folded_into(self, W1: np.ndarray, b1: np.ndarray):
         """(W1', b1'), float64, with W1'·x + b1' = W1·((x - mean) / scale) + b1 for every x.
 
-        The first layer of a network trained on standardised features, made to take the raw
+        The first layer of a network trained on standardized features, made to take the raw
         ones: W1' = W1 / scaleᵀ (each column j divided by scale[j]), b1' = b1 - W1'·mean. W1 is
         (n1, n_x), b1 (n1, 1). Z[1] then sums terms of about |mean| / scale that cancel, so in
         float32 it carries an absolute error of about 1e-7 · Σ_j |W1[:, j]| |mean[j]| / scale[j].

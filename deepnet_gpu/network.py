@@ -294,7 +294,7 @@ class DeepNet:
         ``tf32`` and host copies of the parameters. The copy is a separate network with buffers of
         its own on the same device; unpickling where that device is not usable raises
         :class:`~deepnet_gpu.errors.DeviceUnavailableError` (:meth:`load` takes another device)."""
-        return _rebuild, (self._architecture(), self.device, self.tf32, self.parameters)
+        return _rebuild, (type(self), self._architecture(), self.device, self.tf32, self.parameters)
 
     def save(self, path):
         """Write the parameters, the architecture, the seed (when there is one: ``fit`` shuffles from
@@ -350,8 +350,8 @@ class DeepNet:
         return net
 
 
-def _rebuild(architecture: dict, device: str, tf32: bool, parameters: dict) -> DeepNet:
+def _rebuild(cls, architecture: dict, device: str, tf32: bool, parameters: dict) -> DeepNet:
     """The network :meth:`DeepNet.__reduce__` describes: built on ``device``, then given ``parameters``."""
-    net = DeepNet(**architecture, device=device, tf32=tf32)
+    net = cls(**architecture, device=device, tf32=tf32)
     net.set_parameters(parameters)
     return net

@@ -146,3 +146,13 @@ def test_a_copy_trains_apart_from_the_original_and_as_the_original_would(copier)
     assert net.fit(X, Y, learning_rate=0.1, epochs=3, batch_size=8) == twin_history
     for name, value in net.parameters.items():
         np.testing.assert_array_equal(twin.parameters[name], value)
+
+
+class NamedNet(DeepNet):
+    """A user's subclass, which copies and pickles must keep."""
+
+
+def test_copies_and_pickles_keep_a_subclass():
+    net = NamedNet([2, 3, 1], seed=1, device="cpu")
+    assert type(copy.deepcopy(net)) is NamedNet
+    assert type(pickle.loads(pickle.dumps(net))) is NamedNet
