@@ -40,7 +40,9 @@ COST_EVERY = 100
 
 The newest notebooks append when ``i % 100 == 0 or i == num_iterations``; the second test is
 never true inside ``range(num_iterations)``, and their public tests expect a single cost after 2
-or 3 iterations. They print at ``i % 100 == 0`` and at the last iteration, as we do.
+or 3 iterations. With ``print_cost`` they print at ``i % 100 == 0`` and at the last iteration, as
+we do. Their condition, ``print_cost and i % 100 == 0 or i == num_iterations - 1``, prints the
+last iteration with ``print_cost=False`` too; we print nothing then, as the argument asks.
 """
 
 
@@ -85,7 +87,10 @@ def _checked_backward(dA, cache, code):
 
 
 def relu_backward(dA, cache):
-    """dZ = dA * g'(Z) for ReLU: dA where Z > 0, 0 elsewhere. ``cache`` is Z; dZ has dA's shape."""
+    """dZ = dA * g'(Z) for ReLU, dA · [Z > 0]: dA where Z > 0, 0 elsewhere. ``cache`` is Z; dZ has dA's shape.
+
+    A product, as the kernel computes it: where Z <= 0, an infinite or NaN dA gives NaN (the
+    notebook's masked assignment gives 0 there), and a negative dA gives -0.0."""
     return _checked_backward(dA, cache, activation_code("relu"))
 
 
@@ -233,6 +238,9 @@ def L_model_backward(AL, Y, caches):
         raise TypeError(f"caches must be the list of layer caches L_model_forward returns; got {caches!r:.80}")
     for l, cache in enumerate(caches, start=1):
         check.activation_cache(cache, f"caches[{l - 1}]")
+    for l in range(1, len(caches)):
+        check.same_shape(caches[l][0][0], f"caches[{l}][0][0] (A_prev)", caches[l - 1][1],
+                         f"caches[{l - 1}][1] (Z), as the caches of one L_model_forward do")
     _, Z_L = caches[-1]
     check.same_shape(AL, "AL", Z_L, "the last cache's Z")
     return _model_backward(check.floating(AL), Y, caches)
@@ -248,9 +256,10 @@ def _model_backward(AL, Y, caches, with_dA0=True):
     grads = {}
     for l in range(L, 0, -1):
         code, with_dA_prev = _SIGMOID if l == L else _RELU, l > 1 or with_dA0
-        dA, grads[f"dW{l}"], grads[f"db{l}"] = _layer_backward(dA, caches[l - 1], code, with_dA_prev)
+        dA, dW, db = _layer_backward(dA, caches[l - 1], code, with_dA_prev)
         if with_dA_prev:
             grads[f"dA{l - 1}"] = dA
+        grads[f"dW{l}"], grads[f"db{l}"] = dW, db
     return grads
 
 

@@ -60,6 +60,9 @@ def without(d, key):
      "cache[1] (Z) must have shape (2, 4), W's rows by A_prev's columns; got (2, 3)"),
     (lambda: course.linear_activation_backward(dZ, LAYER_CACHE, "softmax"), ValueError, "activation must be one of"),
     (lambda: course.L_model_backward(AL, Y, []), TypeError, "caches must be the list of layer caches L_model_forward returns"),
+    (lambda: course.L_model_backward(AL, Y, [course.L_model_forward(X[:, :1], PARAMETERS)[1][0], CACHES[1]]), ValueError,
+     "caches[1][0][0] (A_prev) must have the shape of caches[0][1] (Z), as the caches of one L_model_forward do, "
+     "(4, 1); got (4, 7)"),
     (lambda: course.L_model_backward(AL[:, :3], Y[:, :3], CACHES), ValueError,
      "AL must have the shape of the last cache's Z, (1, 7); got (1, 3)"),
     (lambda: course.update_parameters(PARAMETERS, GRADS, "0.1"), TypeError, "learning_rate must be a positive finite number"),
