@@ -1,6 +1,6 @@
 """One full training step (forward, cost on the device, backward, one update), as the runner times it.
 
-The step is ``deepnet_gpu.bench_workloads.OursNetwork``: ``TrainingStep(net, SGD(lr), running, 1/m)``
+The step is ``deepnet_gpu.bench_workloads.OursNetwork``: ``TrainingStep(net, SGD(lr), guard, 1/m)``
 on a fixed batch already on the device, with no host synchronisation inside the step.
 """
 

@@ -1,7 +1,7 @@
 """What the benchmark runner measures: the workloads, how their work is counted, and our side of each.
 
 Network workloads time one full training step of :class:`~deepnet_gpu.network.DeepNet` on a
-fixed batch already on the device: ``TrainingStep(net, SGD(lr), running, 1/m)`` called as
+fixed batch already on the device: ``TrainingStep(net, SGD(lr), guard, 1/m)`` called as
 ``step(X, Y, ws, epoch_cost, x_rows=False)`` (forward, the cost kept on the device, backward,
 one update kernel; no host synchronisation), as ``fit`` runs it: recorded once, then replayed.
 Hidden layers use ReLU; the output is a sigmoid (binary cross-entropy) for one output and a
@@ -180,9 +180,9 @@ class OursNetwork:
                            seed=seed, device=backend, dtype=dtype)
         self.X, self.Y = self.net._inputs(X, labels)
         with backend.device_scope():
-            self.running = backend.xp.zeros((), self.net.dtype)
+            self.guard = backend.xp.zeros((), self.net.dtype)
             self.epoch_cost = backend.xp.zeros((), self.net.dtype)
-        self._step = TrainingStep(self.net, SGD(LEARNING_RATE), self.running, 1.0 / workload.batch)
+        self._step = TrainingStep(self.net, SGD(LEARNING_RATE), self.guard, 1.0 / workload.batch)
         self.ws = None
 
     def first(self):
@@ -194,9 +194,9 @@ class OursNetwork:
 
     def check(self):
         """Raise if the cost stopped being finite: the update would have been skipped, the timing not of real steps."""
-        running = float(self.backend.to_numpy(self.running))
-        if not np.isfinite(running):
-            raise RuntimeError(f"the benchmark's training diverged (running cost {running}); its timings are void")
+        guard = float(self.backend.to_numpy(self.guard))
+        if not np.isfinite(guard):
+            raise RuntimeError(f"the benchmark's training diverged (its cost became {guard}); its timings are void")
 
 
 class OursKernel:

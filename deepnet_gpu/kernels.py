@@ -2,7 +2,7 @@
 
 :class:`CupyKernels` has exactly the methods of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`,
 with the same arguments in the same order, on CuPy arrays: each method checks its arguments and
-launches one kernel. Scalars such as ``guard``, ``epoch_cost`` and ``running`` are
+launches one kernel. Scalars such as ``guard``, ``epoch_cost`` and ``guard`` are
 0-d arrays and stay on the device, so a training step never waits for the host.
 
 The checks and the launch plan live in :class:`KernelLauncher`, which the host harness of the test
@@ -274,16 +274,16 @@ class KernelLauncher:
         self._run("loss_terms", dtype, m, (scores, Y, out, np.int64(rows), np.int64(m), np.int32(code)), rows)
         return out
 
-    def accumulate_cost(self, terms, scale: float, epoch_cost, running):
-        """epoch_cost += scale · Σ terms; running += scale · Σ terms (``terms``: a batch's losses,
-        any shape; the other two: single values, in place)."""
+    def accumulate_cost(self, terms, scale: float, epoch_cost, guard):
+        """epoch_cost += Σ scale · terms; then guard = epoch_cost if that is not finite (``terms``: a
+        batch's losses, any shape; the other two: single values, in place)."""
         dtype = self._written(epoch_cost, "epoch_cost")
-        self._written(running, "running", dtype)
-        for array, name in ((epoch_cost, "epoch_cost"), (running, "running")):
+        self._written(guard, "guard", dtype)
+        for array, name in ((epoch_cost, "epoch_cost"), (guard, "guard")):
             if array.size != 1:
                 raise ValueError(f"{name} must hold one value; got shape {array.shape}")
         terms = self._read(terms, "terms", dtype)
-        args = (terms, np.int64(terms.size), dtype.type(scale), epoch_cost, running)
+        args = (terms, np.int64(terms.size), dtype.type(scale), epoch_cost, guard)
         self._run("accumulate_cost", dtype, terms.size, args)
 
     def sgd_update(self, params, grads, learning_rate: float, guard):

@@ -195,11 +195,14 @@ class DeepNet:
         return ws, ZL, AL
 
     def _cost_into(self, X, Y, out):
-        """out (0-d device array) = J(X, Y), the mean loss, computed without a host sync."""
+        """out (0-d device array) = J(X, Y), the mean loss, computed without a host sync.
+
+        Each example's loss is divided by m before the sum, so the sum overflows only where J does."""
         ws, ZL, AL = self._forward(X)
         self.loss.terms(self.backend.ops, ZL, AL, Y, ws.terms)
-        self.backend.xp.sum(ws.terms, out=ws.batch_sum)
-        self.backend.xp.multiply(ws.batch_sum, 1.0 / X.shape[1], out=out)
+        xp = self.backend.xp
+        xp.multiply(ws.terms, 1.0 / X.shape[1], out=ws.terms)
+        xp.sum(ws.terms, out=out)
         return out
 
     @_on_device

@@ -189,12 +189,13 @@ class NumpyKernels:
             raise ValueError(f"unknown loss code {loss}")
         return np.sum(terms, axis=0, keepdims=True, out=out)
 
-    def accumulate_cost(self, terms, scale: float, epoch_cost, running):
-        """epoch_cost += scale · Σ terms; running += scale · Σ terms (``terms``: a batch's losses;
-        the other two: 0-d arrays, in place)."""
-        contribution = terms.sum() * terms.dtype.type(scale)
-        epoch_cost += contribution
-        running += contribution
+    def accumulate_cost(self, terms, scale: float, epoch_cost, guard):
+        """epoch_cost += Σ scale · terms, each term scaled before the sum (which so overflows only
+        where the mean does); then guard = epoch_cost if that is not finite (``terms``: a batch's
+        losses; the other two: 0-d arrays, in place)."""
+        epoch_cost += np.multiply(terms, terms.dtype.type(scale)).sum()
+        if not np.isfinite(epoch_cost):
+            guard[...] = epoch_cost
 
     def sgd_update(self, params, grads, learning_rate: float, guard):
         """params -= learning_rate · grads over the flat buffers, unless ``guard`` is not finite."""

@@ -19,5 +19,5 @@ class SGD:
         return f"SGD(learning_rate={self.learning_rate!r})"
 
     def step(self, backend, params, grads, guard):
-        """Apply one update in place, unless the 0-d device array ``guard`` (the running cost) is not finite."""
+        """Apply one update in place, unless the 0-d device array ``guard`` is not finite (see ``accumulate_cost``)."""
         backend.ops.sgd_update(params, grads, self.learning_rate, guard)

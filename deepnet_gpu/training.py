@@ -4,7 +4,8 @@ Each step: forward, the batch's cost added to the epoch's on the device, backwar
 kernel. The costs stay on the device; the host reads them only at a checkpoint: every
 ``print_every`` epochs when printing, every ``CHECK_EVERY`` epochs otherwise, and at the end.
 That read is also where a NaN or Inf cost is caught. The update kernel skips every step once
-the running cost is not finite, so the parameters stay as the last step with a finite cost left
+an epoch's cost is not finite (the cost kernel then sets a guard that stays set), so the
+parameters stay as the last step with a finite cost left
 them, however far the checkpoint lies behind (that step's update is usually the one that
 overflowed, so they may hold Inf or NaN).
 
@@ -40,7 +41,7 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     with backend.device_scope():
         costs = xp.zeros(epochs, dtype)
         val_costs = xp.zeros(epochs, dtype) if validation else None
-        running = xp.zeros((), dtype)
+        guard = xp.zeros((), dtype)
     batched = batch_size is not None and batch_size < m
     if batched:
         with backend.device_scope():
@@ -51,7 +52,7 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     else:
         workspace = net._workspace(m, training=True)
 
-    step = TrainingStep(net, optimizer, running, 1.0 / m)
+    step = TrainingStep(net, optimizer, guard, 1.0 / m)
     checked = 0
     for epoch in range(epochs):
         epoch_cost = costs[epoch, ...]
@@ -79,9 +80,10 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
 class TrainingStep:
     """One training step of ``net``: ``step(Xb, Yb, ws, epoch_cost, x_rows)``.
 
-    Forward into workspace ``ws``; epoch_cost += cost_scale · Σ losses and running += the same
-    (0-d device arrays); backward; ``optimizer`` updates the parameters unless ``running`` is not
-    finite. Nothing is read back to the host.
+    Forward into workspace ``ws``; epoch_cost += Σ cost_scale · losses, and ``guard`` takes the
+    epoch cost if that is not finite (0-d device arrays; the guard starts at zero); backward;
+    ``optimizer`` updates the parameters unless ``guard`` is not finite. Nothing is read back to
+    the host.
 
     With ``replay`` (the default) the first step on a set of buffers (the workspace, the batch
     arrays, the parameter and gradient buffers) is recorded and later steps on the same ones
@@ -92,8 +94,8 @@ class TrainingStep:
 
     REPLAYS_KEPT = 4
 
-    def __init__(self, net, optimizer, running, cost_scale: float, replay: bool = True):
-        self.net, self.optimizer, self.running, self.cost_scale = net, optimizer, running, cost_scale
+    def __init__(self, net, optimizer, guard, cost_scale: float, replay: bool = True):
+        self.net, self.optimizer, self.guard, self.cost_scale = net, optimizer, guard, cost_scale
         self.replay = replay
         self._replays = OrderedDict()
 
@@ -120,9 +122,9 @@ class TrainingStep:
         net = self.net
         ZL, AL = forward(backend, net._activations, net._layers, Xb, ws, x_rows=x_rows)
         net.loss.terms(backend.ops, ZL, AL, Yb, ws.terms)
-        backend.ops.accumulate_cost(ws.terms, self.cost_scale, epoch_cost, self.running)
+        backend.ops.accumulate_cost(ws.terms, self.cost_scale, epoch_cost, self.guard)
         backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
-        self.optimizer.step(backend, net._flat, net._grad_flat, self.running)
+        self.optimizer.step(backend, net._flat, net._grad_flat, self.guard)
 
 
 def _history(backend, costs, val_costs, end):

@@ -22,7 +22,7 @@ class Workspace:
     def __init__(self, backend, layer_dims, m: int, dtype, *, training: bool, gather: bool = False):
         self.m = m
         dims = layer_dims
-        shapes = {"A": [(n, m) for n in dims[1:-1]], "out": [(dims[-1], m)] * 2 + [(1, m), ()]}
+        shapes = {"A": [(n, m) for n in dims[1:-1]], "out": [(dims[-1], m)] * 2 + [(1, m)]}
         if training:
             shapes["dZ"] = [(n, m) for n in dims[1:]] + [(m, 1)]
         if gather:
@@ -32,7 +32,7 @@ class Workspace:
         try:
             with backend.device_scope():
                 self.A = [None] + [xp.empty(shape, dtype) for shape in shapes["A"]]
-                self.ZL, self.AL, self.terms, self.batch_sum = (xp.empty(shape, dtype) for shape in shapes["out"])
+                self.ZL, self.AL, self.terms = (xp.empty(shape, dtype) for shape in shapes["out"])
                 if training:
                     *dZ, ones_shape = shapes["dZ"]
                     self.dZ = [None] + [xp.empty(shape, dtype) for shape in dZ]

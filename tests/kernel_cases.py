@@ -258,8 +258,8 @@ def accumulate_cost(data: Data, special: float | None = None, scale: float = 1 /
     error_scale = float(terms.sum(dtype=np.float64))
     if special is not None:
         terms[0, terms.shape[1] // 2] = special
-    arrays = {"terms": terms, "epoch_cost": np.array(2.5, data.dtype), "running": np.array(-0.75, data.dtype)}
-    return Call("accumulate_cost", arrays, ("terms", scale, "epoch_cost", "running"), error_scale)
+    arrays = {"terms": terms, "epoch_cost": np.array(2.5, data.dtype), "guard": np.array(-0.75, data.dtype)}
+    return Call("accumulate_cost", arrays, ("terms", scale, "epoch_cost", "guard"), error_scale)
 
 
 def _cases_for(data: Data) -> list[Case]:

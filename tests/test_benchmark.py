@@ -586,12 +586,12 @@ def test_our_side_times_real_training_steps_and_kernel_calls():
     run = OursNetwork(NetworkWorkload("tiny", (8, 4, 3), 16), cpu, "float32", 0)
     before = run.net.parameters
     run.first()
-    after_first = float(run.running)
+    after_first = float(run.epoch_cost)
     assert after_first > 0 and any(not np.array_equal(before[k], v) for k, v in run.net.parameters.items())
     run()
-    assert float(run.running) > after_first
+    assert float(run.epoch_cost) > after_first and float(run.guard) == 0
     run.check()
-    run.running[...] = np.nan
+    run.guard[...] = np.nan
     with pytest.raises(RuntimeError, match="diverged"):
         run.check()
 

@@ -92,9 +92,9 @@ def test_sgd_update_steps_when_the_cost_is_finite(host_kernels, guard):
 
 @needs_harness
 def test_accumulate_cost_adds_once_whatever_the_grid(host_kernels):
-    epoch_cost, running = np.array(1.0), np.array(10.0)
-    host_kernels.accumulate_cost(np.array([[1.5, 0.5, 2.0]]), 0.25, epoch_cost, running)
-    assert (float(epoch_cost), float(running)) == (2.0, 11.0)
+    epoch_cost, guard = np.array(1.0), np.array(10.0)
+    host_kernels.accumulate_cost(np.array([[1.5, 0.5, 2.0]]), 0.25, epoch_cost, guard)
+    assert (float(epoch_cost), float(guard)) == (2.0, 10.0)
 
 
 @needs_harness
@@ -265,10 +265,10 @@ BAD_CALLS = {
         ValueError,
         "Y must have shape (2, 3); got (3, 2)",
     ),
-    "running of another dtype": (
+    "guard of another dtype": (
         lambda k: k.accumulate_cost(ones(), 0.5, ones(), ones(dtype=np.float32)),
         TypeError,
-        "running must have dtype float64 like the other written arrays; got float32",
+        "guard must have dtype float64 like the other written arrays; got float32",
     ),
     "grads of another shape": (
         lambda k: k.sgd_update(ones(4), ones(3), 0.1, 1.0), ValueError, "grads must have shape (4,); got (3,)"
@@ -414,9 +414,9 @@ def test_read_only_arguments_may_be_lists(host_kernels):
     A, dZ = rng.normal(size=(2, 3)), np.empty((2, 3))
     host_kernels.output_gradient(A.astype(np.float32), Y[:, :3].repeat(2, axis=0).tolist(), dZ)
     np.testing.assert_allclose(dZ, A.astype(np.float32) - Y[:, :3], rtol=1e-12)
-    epoch_cost, running = np.zeros(()), np.zeros(())
-    host_kernels.accumulate_cost(2.0, 0.5, epoch_cost, running)
-    assert epoch_cost == 1.0 and running == 1.0
+    epoch_cost, guard = np.zeros(()), np.zeros(())
+    host_kernels.accumulate_cost(2.0, 0.5, epoch_cost, guard)
+    assert epoch_cost == 1.0 and guard == 0.0
     params = np.ones(3)
     host_kernels.sgd_update(params, [1.0, 2.0, 3.0], 0.5, 1.0)
     np.testing.assert_allclose(params, [0.5, 0.0, -0.5])

@@ -191,8 +191,8 @@ def test_out_of_memory_for_the_step_buffers_is_a_device_memory_error_with_their_
     full = types.SimpleNamespace(xp=types.SimpleNamespace(empty=no_room, ones=no_room), device="cpu",
                                  device_scope=contextlib.nullcontext, out_of_memory_errors=(MemoryError,))
     dims, m = (100, 200, 10), 1000
-    # A[1]; Z[L], A[L], the loss terms and their 0-d sum; dZ[1], dZ[2] and the ones; the gathered X and Y
-    elements = (200 * m) + (2 * 10 * m + m + 1) + (200 * m + 10 * m + m) + (m * 100 + 10 * m)
+    # A[1]; Z[L], A[L] and the loss terms; dZ[1], dZ[2] and the ones; the gathered X and Y
+    elements = (200 * m) + (2 * 10 * m + m) + (200 * m + 10 * m + m) + (m * 100 + 10 * m)
     with pytest.raises(DeviceMemoryError, match=rf"batch of 1000 examples: its buffers need "
                                                 rf"{8 * elements / 2**20:.1f} MiB \(no room\); pass fewer "
                                                 rf"examples at a time \(fit's batch_size\)") as caught:

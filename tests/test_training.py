@@ -33,6 +33,29 @@ def test_divergence_stops_with_the_epoch_and_keeps_the_last_finite_parameters():
         assert not np.array_equal(value, last_finite[name]) or name.startswith("b")
 
 
+def test_a_slow_divergence_updates_until_the_cost_itself_overflows():
+    # s = w + b, J = s²/2, and each step multiplies s by 1 - 2·lr = -1.05: J grows 10% an epoch,
+    # so the sum of the costs so far is ten times the last cost, and overflows float32 first.
+    net = DeepNet([1, 1], output_activation="linear", init="course_small", seed=0, device="cpu")
+    net.set_parameters({"W1": [[0.5]], "b1": [[0.5]]})
+    with pytest.raises(TrainingDivergedError, match=r"the cost became inf at epoch 9\d\d") as caught:
+        net.fit([[1.0]], [[0.0]], learning_rate=1.025, epochs=2000)
+    costs = np.array(caught.value.history["cost"])
+    assert costs[-1] > 1e37 and costs.sum() > np.finfo(np.float32).max
+    np.testing.assert_allclose(costs[1:] / costs[:-1], 1.05**2, rtol=1e-4)
+
+
+def test_the_cost_is_a_mean_that_overflows_only_where_the_mean_does():
+    # every example's loss is (1.5e18)²/2 = 1.1e36: their sum, 1.1e39, is beyond float32, their mean is not
+    net = DeepNet([1, 1], output_activation="linear", seed=0, device="cpu")
+    net.set_parameters({"W1": [[0.0]], "b1": [[1.5e18]]})
+    X, Y = np.ones((1, 1000)), np.zeros((1, 1000))
+    assert net.cost(X, Y) == pytest.approx(0.5 * 1.5e18**2, rel=1e-6)
+    history = net.fit(X, Y, learning_rate=1e-30, epochs=1, validation_data=(X, Y))
+    assert history["cost"][0] == pytest.approx(0.5 * 1.5e18**2, rel=1e-6)
+    assert history["val_cost"][0] == pytest.approx(0.5 * 1.5e18**2, rel=1e-6)
+
+
 def test_divergence_is_caught_at_the_first_checkpoint(monkeypatch):
     X, Y = regression_data()
     reads = []
