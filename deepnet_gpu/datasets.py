@@ -386,7 +386,7 @@ def _is_number(text: str) -> bool:
 
 
 def _read_csv(path: Path) -> _Contents:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         try:
             rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]

@@ -79,10 +79,14 @@ def check_leaky_slope(value) -> float:
 
 
 def check_learning_rate_fits(learning_rate: float, dtype: np.dtype):
-    """A learning rate that is still finite once cast to the parameters' ``dtype``."""
+    """A learning rate that is still finite, and not zero, once cast to the parameters' ``dtype``."""
     limit = float(np.finfo(dtype).max)
     if learning_rate > limit:
         raise ValueError(f"learning_rate must be at most {limit:.4g}, the largest {dtype.name}; got {learning_rate!r}")
+    if dtype.type(learning_rate) == 0:
+        smallest = float(np.finfo(dtype).smallest_subnormal)
+        raise ValueError(f"learning_rate must be at least {smallest:.4g}, the smallest positive {dtype.name}: "
+                         f"{learning_rate!r} rounds to 0 there")
 
 
 def check_count(value, name: str, minimum: int) -> int:

@@ -85,6 +85,8 @@ def bad_fit_calls(X, Y):
         ({"learning_rate": float("nan")}, "learning_rate must be a positive finite number"),
         ({"learning_rate": "0.1"}, "learning_rate must be a positive finite number"),
         ({"learning_rate": 1e300}, r"learning_rate must be at most 3.403e\+38, the largest float32; got 1e\+300"),
+        ({"learning_rate": 1e-50}, r"learning_rate must be at least 1.401e-45, the smallest positive float32: 1e-50 "
+                                   r"rounds to 0 there"),
         ({"epochs": -1}, "epochs must be an integer >= 0"),
         ({"epochs": 2.5}, "epochs must be an integer >= 0"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),

@@ -293,6 +293,15 @@ def test_csv_with_one_feature_or_a_utf8_header(tmp_path):
     assert load(path).feature_names == ("température",)
 
 
+def test_csv_with_a_byte_order_mark_as_excel_writes_utf8(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,label\n1,0\n2,1\n3,0\n4,1\n5,1\n", encoding="utf-8-sig")
+    assert load(path).feature_names == ("x",)
+    path.write_text("1.5,0\n2,1\n3,0\n4,1\n5,1\n", encoding="utf-8-sig")
+    data = load(path, test_fraction=0.4)
+    assert sorted(np.concatenate([data.X_train, data.X_test], axis=1)[0]) == [1.5, 2, 3, 4, 5]
+
+
 # files and extensions -------------------------------------------------------------------------------
 
 
