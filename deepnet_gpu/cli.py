@@ -110,7 +110,7 @@ layer sizes:
   --hidden 16,8 gives the hidden layer sizes; the input size is the data's number of features
   and the output size follows from the labels. --layers 30,16,8,1 gives every size instead and
   must agree with the data. The output activation, unless given, is sigmoid for 0/1 labels,
-  softmax for integer class labels 0..K-1 with K > 2 (K outputs) or one-hot columns, and
+  softmax for integer class labels 0..K-1, each present, with K > 2 (K outputs) or one-hot columns, and
   linear for anything else.
 """
 
@@ -172,8 +172,9 @@ def _load_data(args) -> datasets.Dataset:
 def infer_output(Y_train: np.ndarray, Y_test: np.ndarray, activation: str | None):
     """(n[L], output activation) for labels Y (n_y, m); ``activation`` None means infer it too.
 
-    One row of labels: 0/1 -> (1, sigmoid); integers 0..K-1 with K > 2 -> (K, softmax);
-    anything else -> (1, linear). Several rows: one-hot columns -> softmax, 0/1 -> sigmoid,
+    One row of labels: 0/1 -> (1, sigmoid); integers 0..K-1, every one of them present, with
+    K > 2 -> (K, softmax); anything else -> (1, linear): integer targets such as 47000..53000 or
+    a class coding such as {2, 4} are not read as classes unless softmax is asked for. Several rows: one-hot columns -> softmax, 0/1 -> sigmoid,
     else linear, with n_y outputs. A given softmax over one row of labels gets K outputs; a
     given sigmoid needs 0/1 labels.
     """
@@ -188,7 +189,8 @@ def infer_output(Y_train: np.ndarray, Y_test: np.ndarray, activation: str | None
         is_classes = bool((labels >= 0).all() and (labels == np.floor(labels)).all())
         n_classes = int(labels.max()) + 1 if is_classes else 0
         if activation is None:
-            activation = "sigmoid" if binary else "softmax" if is_classes and n_classes > 2 else "linear"
+            dense = is_classes and np.unique(labels).size == n_classes
+            activation = "sigmoid" if binary else "softmax" if dense and n_classes > 2 else "linear"
         if activation == "softmax":
             if not is_classes:
                 raise ValueError("argument --output-activation: softmax needs integer class labels 0..K-1")
