@@ -110,8 +110,8 @@ layer sizes:
   --hidden 16,8 gives the hidden layer sizes; the input size is the data's number of features
   and the output size follows from the labels. --layers 30,16,8,1 gives every size instead and
   must agree with the data. The output activation, unless given, is sigmoid for 0/1 labels,
-  softmax for integer class labels 0..K-1, each present, with K > 2 (K outputs) or one-hot columns, and
-  linear for anything else.
+  softmax for integer class labels 0..K-1, each present, with K > 2 (K outputs) or one-hot
+  columns, and linear for anything else.
 """
 
 
