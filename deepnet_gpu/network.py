@@ -28,6 +28,7 @@ from .validation import (check_count, check_dtype, check_layer_dims, check_leaky
 from .workspace import Workspace
 
 FORMAT_VERSION = 1
+_ZIP_MAGIC, _NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
 _WORKSPACES_KEPT = 4
 
 
@@ -331,6 +332,10 @@ class DeepNet:
         backend = get_backend(device, tf32=tf32)
         with open(path, "rb") as file:
             try:
+                magic = file.read(len(_NPY_MAGIC))
+                file.seek(0)
+                if not magic.startswith((_NPY_MAGIC, _ZIP_MAGIC)):
+                    raise ValueError("it is neither an .npz archive nor any other NumPy file")
                 data = np.load(file, allow_pickle=False)
                 if not isinstance(data, np.lib.npyio.NpzFile):
                     raise ValueError(f"it holds a single {type(data).__name__}, not an .npz archive")
@@ -338,19 +343,27 @@ class DeepNet:
             except (ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
                 raise ValueError(f"{path} is not a saved DeepNet (.npz): {exc}") from None
         try:
-            version = int(stored["format_version"])
+            version = int(_integers(stored, "format_version"))
             if version != FORMAT_VERSION:
                 raise ValueError(f"format version {version}, this library reads {FORMAT_VERSION}")
             hidden = [str(name) for name in stored["hidden_activations"].reshape(-1)]
-            net = cls([int(n) for n in stored["layer_dims"]], hidden_activation=hidden,
+            net = cls([int(n) for n in _integers(stored, "layer_dims")], hidden_activation=hidden,
                       output_activation=str(stored["output_activation"]), loss=str(stored["loss"]),
                       init=str(stored["init"]), device=backend, dtype=str(stored["dtype"]),
                       leaky_slope=float(stored["leaky_slope"]), tf32=tf32,
-                      seed=int(stored["seed"]) if "seed" in stored else None)
+                      seed=int(_integers(stored, "seed")) if "seed" in stored else None)
             net.set_parameters(stored)
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None
         return net
+
+
+def _integers(stored: dict, key: str) -> np.ndarray:
+    """``stored[key]`` from a saved file, which must hold integers (a hand-edited 3.7 or inf is refused)."""
+    value = stored[key]
+    if value.dtype.kind not in "iu":
+        raise ValueError(f"{key} must be stored as integers; got {value!r}")
+    return value
 
 
 def _rebuild(cls, architecture: dict, device: str, tf32: bool, parameters: dict) -> DeepNet:

@@ -156,3 +156,21 @@ def test_copies_and_pickles_keep_a_subclass():
     net = NamedNet([2, 3, 1], seed=1, device="cpu")
     assert type(copy.deepcopy(net)) is NamedNet
     assert type(pickle.loads(pickle.dumps(net))) is NamedNet
+
+
+def test_a_text_file_is_not_a_saved_network(tmp_path):
+    (tmp_path / "notes.npz").write_text("W1 = [[1, 2]]\n")
+    with pytest.raises(ValueError, match=r"notes\.npz is not a saved DeepNet \(\.npz\): it is neither an \.npz "
+                                         r"archive nor any other NumPy file"):
+        DeepNet.load(tmp_path / "notes.npz", device="cpu")
+
+
+@pytest.mark.parametrize("key, value", [("seed", np.inf), ("seed", 3.7), ("format_version", 1.5),
+                                        ("layer_dims", np.array([2.0, 3.0, 1.0]))])
+def test_hand_edited_integers_that_are_not_integers_are_refused(tmp_path, key, value):
+    DeepNet([2, 3, 1], seed=3, device="cpu").save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as data:
+        stored = dict(data)
+    np.savez(tmp_path / "edited.npz", **{**stored, key: np.asarray(value)})
+    with pytest.raises(ValueError, match=rf"edited\.npz is not a valid saved DeepNet: {key} must be stored as integers"):
+        DeepNet.load(tmp_path / "edited.npz", device="cpu")
