@@ -212,7 +212,7 @@ class DeepNet:
 
         ``batch_size=None`` is full-batch gradient descent, one step per epoch, as in the course;
         an integer gives mini-batches, reshuffled every epoch from ``seed`` unless ``shuffle`` is
-        False. ``cost[e]`` is the mean loss over epoch e's training examples, each batch's
+        False (each call starts that stream afresh). ``cost[e]`` is the mean loss over epoch e's training examples, each batch's
         measured before that batch's update; ``val_cost[e]`` (with ``validation_data=(X_val,
         Y_val)``) is measured after epoch e. ``print_every=N`` prints the cost every N epochs. A
         NaN or Inf cost stops training with :class:`~deepnet_gpu.errors.TrainingDivergedError`
@@ -257,7 +257,11 @@ class DeepNet:
 
     @_on_device
     def score(self, X, Y) -> float:
-        """Accuracy (the fraction of labels right) for sigmoid and softmax; R² for a linear output."""
+        """Accuracy (the fraction of labels right) for sigmoid and softmax; R² for a linear output.
+
+        R² = 1 - Σ (y - a)² / Σ (y - ȳ)², ȳ each output's mean, both sums over every output and
+        example (scikit-learn's ``variance_weighted`` for several outputs); 1.0 for a perfect fit
+        of constant targets, 0.0 for any other fit of them."""
         X, Y = self._inputs(X, Y)
         _, _, AL = self._forward(X)
         xp = self.backend.xp
