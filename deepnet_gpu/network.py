@@ -213,9 +213,9 @@ class DeepNet:
         ``batch_size=None`` is full-batch gradient descent, one step per epoch, as in the course;
         an integer gives mini-batches, reshuffled every epoch from ``seed`` unless ``shuffle`` is
         False (each call starts that stream afresh). ``cost[e]`` is the mean loss over epoch e's
-        training examples, each batch's measured before that batch's update; ``val_cost[e]`` (with ``validation_data=(X_val,
-        Y_val)``) is measured after epoch e. ``print_every=N`` prints the cost every N epochs. A
-        NaN or Inf cost stops training with :class:`~deepnet_gpu.errors.TrainingDivergedError`
+        training examples, each batch's measured before that batch's update; ``val_cost[e]``
+        (with ``validation_data=(X_val, Y_val)``) is measured after epoch e. ``print_every=N``
+        prints the cost every N epochs. A NaN or Inf cost stops training with :class:`~deepnet_gpu.errors.TrainingDivergedError`
         (NumPy's overflow warnings are silenced meanwhile: the loop reports divergence itself).
         """
         optimizer = SGD(learning_rate)
