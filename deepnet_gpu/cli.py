@@ -174,9 +174,9 @@ def infer_output(Y_train: np.ndarray, Y_test: np.ndarray, activation: str | None
 
     One row of labels: 0/1 -> (1, sigmoid); integers 0..K-1, every one of them present, with
     K > 2 -> (K, softmax); anything else -> (1, linear): integer targets such as 47000..53000 or
-    a class coding such as {2, 4} are not read as classes unless softmax is asked for. Several rows: one-hot columns -> softmax, 0/1 -> sigmoid,
-    else linear, with n_y outputs. A given softmax over one row of labels gets K outputs; a
-    given sigmoid needs 0/1 labels.
+    a class coding such as {2, 4} are not read as classes unless softmax is asked for. Several
+    rows: one-hot columns -> softmax, 0/1 -> sigmoid, else linear, with n_y outputs. A given
+    softmax over one row of labels gets K outputs; a given sigmoid needs 0/1 labels.
     """
     Y = np.concatenate([Y_train, Y_test], axis=1).astype(np.float64)
     binary = bool(np.isin(Y, (0.0, 1.0)).all())

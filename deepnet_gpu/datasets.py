@@ -21,8 +21,9 @@
       optional header row (a first row in which no field is a number) names the features.
 
   Test examples come from ``test_path`` when it is given (its test set, or all its examples
-  when it is one X / Y pair or a .csv; a file of training keys only is refused), else from the file's own test set, else a seeded stratified split
-  holds out ``test_fraction`` of the examples (:func:`stratified_split`).
+  when it is one X / Y pair or a .csv; a file of training keys only is refused), else from the
+  file's own test set, else a seeded stratified split holds out ``test_fraction`` of the examples
+  (:func:`stratified_split`).
 
 Errors name the file and what was expected: ``FileNotFoundError`` for a missing file,
 ``ValueError`` for an unknown extension, missing keys, wrong shapes, no examples or features,

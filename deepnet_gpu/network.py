@@ -215,8 +215,9 @@ class DeepNet:
         False (each call starts that stream afresh). ``cost[e]`` is the mean loss over epoch e's
         training examples, each batch's measured before that batch's update; ``val_cost[e]``
         (with ``validation_data=(X_val, Y_val)``) is measured after epoch e. ``print_every=N``
-        prints the cost every N epochs. A NaN or Inf cost stops training with :class:`~deepnet_gpu.errors.TrainingDivergedError`
-        (NumPy's overflow warnings are silenced meanwhile: the loop reports divergence itself).
+        prints the cost every N epochs. A NaN or Inf cost stops training with
+        :class:`~deepnet_gpu.errors.TrainingDivergedError` (NumPy's overflow warnings are silenced
+        meanwhile: the loop reports divergence itself).
         """
         optimizer = SGD(learning_rate)
         check_learning_rate_fits(optimizer.learning_rate, self.dtype)
