@@ -248,15 +248,14 @@ def plot_costs(history: dict, path, title: str) -> Path:
 def _save(net: DeepNet, standardizer: datasets.Standardizer | None, path) -> None:
     """Save ``net`` at ``path``, taking raw features: a standardization it was trained behind is
     folded into W1 and b1 (the network in memory is changed too)."""
-    if standardizer is None:
-        net.save(path)
-        print(f"saved the network to {path}")
-        return
-    parameters = net.parameters
-    parameters["W1"], parameters["b1"] = standardizer.folded_into(parameters["W1"], parameters["b1"])
-    net.set_parameters(parameters)
+    folded = ""
+    if standardizer is not None:
+        parameters = net.parameters
+        parameters["W1"], parameters["b1"] = standardizer.folded_into(parameters["W1"], parameters["b1"])
+        net.set_parameters(parameters)
+        folded = "; it takes the raw features: their standardization is folded into W1 and b1"
     net.save(path)
-    print(f"saved the network to {path}; it takes the raw features: their standardization is folded into W1 and b1")
+    print(f"saved the network to {path}{folded}")
 
 
 def run_train(args) -> int:
