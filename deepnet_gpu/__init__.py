@@ -21,7 +21,6 @@ from .errors import DeviceMemoryError, TrainingDivergedError
 from .gradcheck import gradcheck
 from .kernels import KernelCompileError
 from .network import DeepNet
-from .optimizers import SGD
 
 __version__ = "0.1.0"
 
@@ -32,7 +31,6 @@ __all__ = [
     "DeviceMemoryError",
     "DeviceUnavailableError",
     "KernelCompileError",
-    "SGD",
     "TrainingDivergedError",
     "__version__",
     "get_backend",

@@ -235,5 +235,5 @@ def test_the_package_logger_is_silent_unless_configured_and_the_api_is_listed():
     handlers = logging.getLogger("deepnet_gpu").handlers
     assert any(isinstance(handler, logging.NullHandler) for handler in handlers)
     assert sorted(deepnet_gpu.__all__) == ["DeepNet", "DeviceMemoryError", "DeviceUnavailableError", "KernelCompileError",
-                                           "SGD", "TrainingDivergedError", "__version__", "get_backend", "gradcheck"]
+                                           "TrainingDivergedError", "__version__", "get_backend", "gradcheck"]
     assert all(hasattr(deepnet_gpu, name) for name in deepnet_gpu.__all__)
