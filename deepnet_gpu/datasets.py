@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import REAL_KINDS
+from .validation import REAL_KINDS, check_path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_FILE = DATA_DIR / "breast_cancer.npz"
@@ -166,6 +166,9 @@ def load(path, test_path=None, *, test_fraction: float = 0.2, seed: int = 0, sta
     ``test_fraction`` and ``seed`` apply only when a split is needed; ``standardize`` z-scores
     both sets with the training set's statistics.
     """
+    check_path(path, "path")
+    if test_path is not None:
+        check_path(test_path, "test_path")
     contents = _read(path)
     train = contents.parts.get("train", contents.parts.get("examples"))
     if train is None:

@@ -20,6 +20,8 @@ def gradcheck(net, X, Y, epsilon: float = 1e-7) -> float:
     """
     from .network import DeepNet
 
+    if not isinstance(net, DeepNet):
+        raise TypeError(f"net must be a DeepNet; got {type(net).__name__}")
     epsilon = check_positive_finite(epsilon, "epsilon")
     probe = DeepNet(net.layer_dims, hidden_activation=net.hidden_activations, output_activation=net.output_activation,
                     loss=net.loss.name, device="cpu", dtype="float64", leaky_slope=net.leaky_slope)

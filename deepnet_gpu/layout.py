@@ -21,6 +21,10 @@ class ParameterLayout:
         dims = self.layer_dims
         return [((f"W{l}", (dims[l], dims[l - 1])), (f"b{l}", (dims[l], 1))) for l in range(1, len(dims))]
 
+    def named_shapes(self) -> dict:
+        """{"W1": (n1, n0), "b1": (n1, 1), ...} in buffer order."""
+        return dict(named for pair in self.shapes() for named in pair)
+
     @property
     def size(self) -> int:
         """The number of scalars in the buffer: Σ n[l]·(n[l-1] + 1)."""

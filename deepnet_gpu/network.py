@@ -9,14 +9,13 @@ activation (or take one each) and the output layer's activation fixes the loss (
 from __future__ import annotations
 
 import functools
-import numbers
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
 from .activations import DEFAULT_LEAKY_SLOPE, get_activation
-from .backend import backend_of, get_backend
+from .backend import backend_of, get_backend, is_array
 from .initializers import check_initializer, initialize
 from .layout import ParameterLayout
 from .losses import get_loss
@@ -24,7 +23,7 @@ from .optimizers import SGD
 from .propagation import backward, forward
 from .training import train
 from .validation import (check_count, check_dtype, check_layer_dims, check_leaky_slope, check_learning_rate_fits,
-                         check_seed, check_X, encode_Y, finite_on, real_array)
+                         check_path, check_seed, check_X, encode_Y, finite_on, real_array)
 from .workspace import Workspace
 
 FORMAT_VERSION = 1
@@ -106,7 +105,7 @@ class DeepNet:
 
     def _flatten(self, parameters: dict) -> np.ndarray:
         return np.concatenate([np.asarray(parameters[name], dtype=self.dtype).reshape(-1)
-                               for pair in self._layout.shapes() for name, _ in pair])
+                               for name in self._layout.named_shapes()])
 
     def _place(self, flat_host):
         """Put a host flat buffer on the device and rebuild the views, dropping buffers sized for the old one."""
@@ -126,18 +125,20 @@ class DeepNet:
         """Replace every W[l] and b[l]; shapes must match ``layer_dims`` and values be finite."""
         if not isinstance(parameters, dict):
             raise TypeError(f"parameters must be a dict with keys W1, b1, ...; got {type(parameters).__name__}")
+        shapes = self._layout.named_shapes()
+        extra = [key for key in parameters if key not in shapes]
+        if extra:
+            raise ValueError(f"parameters has keys this network does not have: {', '.join(map(repr, extra))} "
+                             f"(it has {', '.join(shapes)})")
         host = {}
-        for pair in self._layout.shapes():
-            for name, shape in pair:
-                if name not in parameters:
-                    raise ValueError(f"parameters is missing {name!r} of shape {shape}")
-                value, label = parameters[name], f"parameters[{name!r}]"
-                if not isinstance(value, (np.ndarray, list, tuple, numbers.Number)):
-                    value = backend_of(value).to_numpy(value)
-                value = real_array(value, label)
-                if value.shape != shape:
-                    raise ValueError(f"{label} must have shape {shape}; got {value.shape}")
-                host[name] = finite_on(backend_of(value), value, self.dtype, label)
+        for name, shape in shapes.items():
+            if name not in parameters:
+                raise ValueError(f"parameters is missing {name!r} of shape {shape}")
+            label = f"parameters[{name!r}]"
+            value = real_array(_array_like(get_backend("cpu"), parameters[name], label), label)
+            if value.shape != shape:
+                raise ValueError(f"{label} must have shape {shape}; got {value.shape}")
+            host[name] = finite_on(backend_of(value), value, self.dtype, label)
         self._place(self._flatten(host))
 
     def to(self, device):
@@ -167,10 +168,8 @@ class DeepNet:
     # inputs ---------------------------------------------------------------------------------------
 
     def _device_array(self, a, name):
-        """``a`` (NumPy, CuPy or nested lists of real numbers) on this network's device in its dtype, all finite."""
-        if not self.backend.owns(a) and not isinstance(a, (np.ndarray, list, tuple, numbers.Number)):
-            a = backend_of(a).to_numpy(a)
-        return finite_on(self.backend, real_array(a, name), self.dtype, name)
+        """``a`` (see :func:`_array_like`) on this network's device in its dtype, all finite."""
+        return finite_on(self.backend, real_array(_array_like(self.backend, a, name), name), self.dtype, name)
 
     def _features(self, X, name="X"):
         """X validated as (n0, m) on the device."""
@@ -311,6 +310,7 @@ class DeepNet:
 
         No extension is added, so ``load(path)`` reads back what ``save(path)`` wrote.
         """
+        check_path(path)
         seed = {} if self.seed is None else {"seed": np.array(self.seed, dtype=np.int64)}
         with open(path, "wb") as file:
             np.savez(
@@ -331,10 +331,11 @@ class DeepNet:
     def load(cls, path, device="auto", tf32=False):
         """Rebuild a network saved by :meth:`save`.
 
-        ``device`` and ``tf32`` are checked first; then OSError for a missing file, ValueError for
+        ``device`` and ``tf32`` are checked first, then that ``path`` is a path; then OSError for a missing file, ValueError for
         one that is not a saved DeepNet.
         """
         backend = get_backend(device, tf32=tf32)
+        check_path(path)
         with open(path, "rb") as file:
             try:
                 magic = file.read(len(_NPY_MAGIC))
@@ -357,10 +358,24 @@ class DeepNet:
                       init=str(stored["init"]), device=backend, dtype=str(stored["dtype"]),
                       leaky_slope=float(stored["leaky_slope"]), tf32=tf32,
                       seed=int(_integers(stored, "seed")) if "seed" in stored else None)
-            net.set_parameters(stored)
+            net.set_parameters({name: stored[name] for name in net._layout.named_shapes() if name in stored})
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None
         return net
+
+
+def _array_like(backend, a, name: str):
+    """``a`` as an array :func:`~deepnet_gpu.validation.real_array` checks: ``backend``'s own arrays and
+    NumPy arrays as they are, another GPU's CuPy array copied to the host, anything else (nested
+    lists, numbers, a pandas DataFrame, a PyTorch CPU tensor) through ``np.asarray``."""
+    if backend.owns(a) or isinstance(a, np.ndarray):
+        return a
+    if is_array(a):
+        return backend_of(a).to_numpy(a)
+    try:
+        return np.asarray(a)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
 
 
 def _integers(stored: dict, key: str) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -17,6 +18,9 @@ DTYPES = ("float32", "float64")
 REAL_KINDS = "biuf"
 """The dtype kinds of real numbers: bool, signed and unsigned integer, float."""
 
+
+COLUMN_SUM_TOLERANCE = 1e-3
+"""How far a column of softmax probability targets may sum from 1 (rounded probabilities)."""
 
 SEED_LIMIT = 2**32
 """Seeds are below 2**32, the bound of the course initializers' legacy ``RandomState``."""
@@ -89,6 +93,14 @@ def check_learning_rate_fits(learning_rate: float, dtype: np.dtype):
                          f"{learning_rate!r} rounds to 0 there")
 
 
+def check_path(path, name: str = "path"):
+    """A file path: a str or ``os.PathLike`` (not an int, which ``open`` would take for a file
+    descriptor, writing into or reading from whatever file it is and closing it)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike); got {path!r}")
+    return path
+
+
 def check_count(value, name: str, minimum: int) -> int:
     """An integer >= ``minimum`` (epochs >= 0, batch_size >= 1, print_every >= 0)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -132,7 +144,8 @@ def finite_on(backend, a, dtype, name: str):
     source = backend_of(a).xp
     if bool(source.isfinite(a).all()):
         kind = np.dtype(dtype).name
-        raise ValueError(f"{name} has values beyond the {kind} range (largest magnitude {float(source.abs(a).max()):.4g}; "
+        largest = np.format_float_scientific(backend_of(a).to_numpy(source.abs(a).max())[()], precision=3, trim="-")
+        raise ValueError(f"{name} has values beyond the {kind} range (largest magnitude {largest}; "
                          f"{kind} holds up to {float(np.finfo(dtype).max):.4g})")
     raise ValueError(f"{name} contains NaN or Inf")
 
@@ -174,13 +187,30 @@ def encode_Y(Y, m: int, n_y: int, output_activation: str, backend, dtype, name: 
     if output_activation == "sigmoid" and not bool(((Y == 0) | (Y == 1)).all()):
         raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; got values {_sample_bad(Y, (Y != 0) & (Y != 1), backend)}")
     if output_activation == "softmax":
-        column_sums = Y.sum(axis=0)
-        if not bool(((Y >= 0) & (Y <= 1)).all()) or not bool((xp.abs(column_sums - 1) <= 1e-3).all()):
-            raise ValueError(
-                f"{name} of shape {Y.shape} must be one-hot (or probability) columns summing to 1 for a softmax output, "
-                f"or class labels of shape (1, m)"
-            )
+        return _probability_columns(Y, backend, dtype, name)
     return xp.ascontiguousarray(Y, dtype=dtype)
+
+
+def _probability_columns(Y, backend, dtype, name: str):
+    """Softmax targets (n_y, m): entries in [0, 1], each column summing to 1 within
+    :data:`COLUMN_SUM_TOLERANCE`, returned divided by their sums.
+
+    The output gradient A - Y is the gradient of -Σ y·log(a) only where Σ y = 1; dividing by the
+    sums makes the cost and the gradient agree exactly for targets rounded on the way in
+    (probabilities written to 3 decimals, float16 ones).
+    """
+    xp = backend.xp
+    expected = f"{name} of shape {Y.shape} must be one-hot (or probability) columns summing to 1 for a softmax output, " \
+               "or class labels of shape (1, m)"
+    outside = (Y < 0) | (Y > 1)
+    if bool(outside.any()):
+        raise ValueError(f"{expected}; got values {_sample_bad(Y, outside, backend)}")
+    column_sums = Y.sum(axis=0, dtype=np.float64)
+    worst = int(xp.argmax(xp.abs(column_sums - 1)))
+    if abs(float(column_sums[worst]) - 1) > COLUMN_SUM_TOLERANCE:
+        raise ValueError(f"{expected}; column {worst} sums to {float(column_sums[worst])!r} "
+                         f"(allowed: 1 ± {COLUMN_SUM_TOLERANCE:g})")
+    return xp.ascontiguousarray(Y / column_sums, dtype=dtype)
 
 
 def _one_hot(labels, n_y: int, backend, dtype, name: str):

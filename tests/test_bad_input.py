@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet
+from deepnet_gpu import DeepNet, gradcheck
 from deepnet_gpu.backend import get_backend
 from deepnet_gpu.validation import encode_Y
 
@@ -71,11 +71,15 @@ def bad_fit_calls(X, Y):
         ({"X": [[1.0, 2.0], [3.0]]}, r"X must be a numeric array; got list \(setting an array element with a sequence"),
         ({"X": np.where(X > 0, 1e39, X)}, r"X has values beyond the float32 range \(largest magnitude 1e\+39; "
                                           r"float32 holds up to 3.403e\+38\)"),
+        ({"X": np.where(X > 0, np.longdouble("1e400"), X.astype(np.longdouble))},
+         r"X has values beyond the float32 range \(largest magnitude 1e\+400; "),
+        ({"X": None}, "X must be a numeric array of real numbers; got dtype object"),
         ({"X": np.ma.masked_greater(X, 0)}, r"X is a masked array with masked entries \(11 of 24\), whose hidden "
                                              r"values would be computed with; fill them first \(np.ma.filled\)"),
         ({"Y": np.ma.masked_equal(Y, 1)}, r"Y is a masked array with masked entries"),
         ({"Y": None}, "Y must be the targets of X's examples; got None"),
         ({"Y": Y.T}, r"Y must hold m=8 examples \(columns\), as X does; got shape \(8, 1\) \(examples as columns: transpose it\?\)"),
+        ({"Y": {"labels": Y}}, "Y must be a numeric array of real numbers; got dtype object"),
         ({"Y": Y.astype(str)}, "Y must be a numeric array of real numbers; got dtype <U"),
         ({"Y": Y[:, :5]}, "Y must hold m=8 examples"),
         ({"Y": np.vstack([Y, Y])}, "Y must have n_y=1 rows"),
@@ -94,6 +98,7 @@ def bad_fit_calls(X, Y):
         ({"shuffle": "yes"}, "shuffle must be True or False"),
         ({"validation_data": X}, "validation_data must be a pair"),
         ({"validation_data": (X[:2], Y)}, r"validation_data\[0\] must have n_x=3 rows"),
+        ({"validation_data": (None, Y)}, r"validation_data\[0\] must be a numeric array of real numbers; got dtype object"),
     ]
 
 
@@ -142,6 +147,11 @@ def test_set_parameters_rejects_wrong_shapes_and_keeps_the_old(net):
     missing = {k: v for k, v in before.items() if k != "b2"}
     with pytest.raises(ValueError, match="missing 'b2'"):
         net.set_parameters(missing)
+    with pytest.raises(ValueError, match=r"parameters has keys this network does not have: 'W3', 'b3' "
+                                         r"\(it has W1, b1, W2, b2\)"):
+        net.set_parameters(dict(before, W3=np.zeros((1, 1)), b3=np.zeros((1, 1))))
+    with pytest.raises(ValueError, match="parameters has keys this network does not have: 'w2'"):
+        net.set_parameters(dict(before, w2=before["W2"]))
     nan = dict(before, b1=np.full((4, 1), np.nan))
     with pytest.raises(ValueError, match="contains NaN"):
         net.set_parameters(nan)
@@ -164,6 +174,25 @@ def test_masked_arrays_without_masked_entries_and_other_subclasses_are_read_as_t
     np.testing.assert_array_equal(net.predict_proba(np.matrix(X)), expected)
     with pytest.raises(ValueError, match=r"parameters\['b2'\] is a masked array with masked entries \(1 of 1\)"):
         net.set_parameters(dict(net.parameters, b2=np.ma.masked_array([[0.5]], mask=True)))
+
+
+class ArrayLike:
+    """An object NumPy reads through ``__array__``, as it reads a pandas DataFrame or a PyTorch CPU tensor."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.values, dtype=dtype)
+
+
+def test_objects_numpy_reads_are_taken_for_inputs_and_parameters(net, data):
+    X, Y = data
+    np.testing.assert_array_equal(net.predict_proba(ArrayLike(X)), net.predict_proba(X))
+    assert net.cost(ArrayLike(X), ArrayLike(Y)) == net.cost(X, Y)
+    W1 = np.arange(12.0).reshape(4, 3) / 10
+    net.set_parameters(dict(net.parameters, W1=ArrayLike(W1)))
+    np.testing.assert_array_equal(net.parameters["W1"], W1.astype(np.float32))
 
 
 def test_the_largest_seed_reproduces_the_legacy_stream():
@@ -204,16 +233,30 @@ def test_targets_of_three_dimensions_are_refused():
         encode_Y(np.zeros((1, 1, 3)), 3, 1, "sigmoid", get_backend("cpu"), np.dtype(np.float64))
 
 
-@pytest.mark.parametrize("Y", [
-    [[1.5, 0.0], [-0.5, 1.0]],  # columns sum to 1 but are not probabilities
-    [[0.5015, 0.0], [0.5, 1.0]],  # a column sums to 1.0015
-    [[-0.5], [0.75], [0.75]],  # a negative entry
-    [[1.0005], [0.0]],  # an entry above 1, the sum within the tolerance
+@pytest.mark.parametrize("Y, came", [
+    ([[1.5, 0.0], [-0.5, 1.0]], "got values -0.5, 1.5"),  # columns sum to 1 but are not probabilities
+    ([[0.5, 0.0], [0.5015, 1.0]], r"column 0 sums to 1.0015 \(allowed: 1 ± 0.001\)"),
+    ([[1.0, 0.0], [0.0, 0.998]], r"column 1 sums to 0.998 \(allowed: 1 ± 0.001\)"),
+    ([[-0.5], [0.75], [0.75]], "got values -0.5"),
+    ([[1.0005], [0.0]], "got values 1.0005"),  # an entry above 1, the sum within the tolerance
 ])
-def test_softmax_targets_must_be_probability_columns(Y):
+def test_softmax_targets_must_be_probability_columns(Y, came):
     Y = np.array(Y)
-    with pytest.raises(ValueError, match="must be one-hot \\(or probability\\) columns summing to 1"):
+    with pytest.raises(ValueError, match="must be one-hot \\(or probability\\) columns summing to 1 .*; " + came + "$"):
         encode_Y(Y, Y.shape[1], Y.shape[0], "softmax", get_backend("cpu"), np.dtype(np.float64))
+
+
+def test_rounded_softmax_probabilities_are_divided_by_their_column_sums():
+    X = np.random.default_rng(3).standard_normal((4, 3))
+    rounded = np.array([[0.333, 0.5, 0.1667], [0.333, 0.25, 0.1667], [0.333, 0.25, 0.6667]])
+    sums = rounded.sum(axis=0)
+    encoded = encode_Y(rounded, 3, 3, "softmax", get_backend("cpu"), np.dtype(np.float64))
+    np.testing.assert_allclose(encoded.sum(axis=0), 1, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(encoded, rounded / sums, rtol=1e-15)
+    net = DeepNet([4, 5, 3], hidden_activation="tanh", output_activation="softmax", seed=0, device="cpu",
+                  dtype="float64")
+    assert net.cost(X, rounded) == net.cost(X, rounded / sums)
+    assert gradcheck(net, X, rounded) < 2e-7
 
 
 def test_negative_class_labels_are_refused_and_at_most_five_are_named():

@@ -173,6 +173,14 @@ def test_npz_separate_test_file(tmp_path):
     assert data.X_train.shape == (2, 6) and data.X_test.shape == (2, 3) and data.name == "train+test"
 
 
+def test_paths_must_be_paths_not_file_descriptors(tmp_path):
+    np.savez(tmp_path / "train.npz", X=np.ones((2, 6)), Y=np.zeros((1, 6)))
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\); got 0"):
+        load(0)
+    with pytest.raises(TypeError, match=r"test_path must be a file path \(str or os.PathLike\); got 3"):
+        load(tmp_path / "train.npz", 3)
+
+
 def test_npz_errors_name_the_file_and_the_keys(tmp_path):
     path = tmp_path / "bad.npz"
     np.savez(path, features=np.ones((2, 3)))

@@ -36,6 +36,8 @@ def test_gradcheck_leaves_the_network_alone_and_checks_epsilon():
         np.testing.assert_array_equal(value, params[name].astype(np.float32))
     with pytest.raises(ValueError, match="epsilon must be a positive finite number"):
         gradcheck(net, X, Y, epsilon=0)
+    with pytest.raises(TypeError, match="net must be a DeepNet; got dict"):
+        gradcheck(params, X, Y)
 
 
 def test_gradcheck_is_exact_for_a_quadratic_cost_whatever_epsilon():

@@ -33,6 +33,21 @@ def test_single_layer_network_round_trips(tmp_path):
     assert DeepNet.load(tmp_path / "lr.npz", device="cpu").hidden_activations == []
 
 
+@pytest.mark.parametrize("path", ["an open file's descriptor", True, np.int64(0), b"net.npz", None])
+def test_a_path_that_is_not_a_str_or_pathlike_is_refused_before_any_file_is_touched(tmp_path, path):
+    net = DeepNet([2, 1], device="cpu")
+    with open(tmp_path / "log.txt", "w") as log:
+        log.write("kept\n")
+        log.flush()
+        if path == "an open file's descriptor":
+            path = log.fileno()
+        for call in (lambda: net.save(path), lambda: DeepNet.load(path, device="cpu")):
+            with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\); got "):
+                call()
+        log.write("still open\n")
+    assert (tmp_path / "log.txt").read_text() == "kept\nstill open\n"
+
+
 def test_missing_file_raises_oserror(tmp_path):
     with pytest.raises(OSError):
         DeepNet.load(tmp_path / "absent.npz", device="cpu")
