@@ -9,8 +9,11 @@ not end on a path it cannot write.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 from pathlib import Path
+
+from .validation import SEED_LIMIT
 
 PLOT_FORMATS = ("png", "pdf", "svg", "eps", "ps")
 """The plot formats matplotlib writes without further packages, named by the file's extension."""
@@ -35,6 +38,7 @@ positive_int = number(int, lambda n: n >= 1, "a positive integer")
 non_negative_int = number(int, lambda n: n >= 0, "an integer >= 0")
 positive_float = number(float, lambda x: math.isfinite(x) and x > 0, "a positive finite number")
 fraction = number(float, lambda x: 0 < x < 1, "a number between 0 and 1 (exclusive)")
+seed = number(int, lambda n: 0 <= n < SEED_LIMIT, "an integer in [0, 2**32)")
 
 
 def sizes(text: str) -> tuple:
@@ -51,19 +55,56 @@ def sizes(text: str) -> tuple:
 def check_output_file(path, option: str, formats: tuple[str, ...] | None = None) -> Path:
     """``path`` as a file the command can create or replace; ValueError naming ``option`` otherwise.
 
-    The folder must exist and ``path`` must not be a folder; with ``formats``, its extension
-    must be one of them (it chooses the format the file is written in).
+    The name must not be empty, the folder must exist and ``path`` must not be a folder; with
+    ``formats``, its extension must be one of them (it chooses the format the file is written
+    in). Then the file is opened for appending and closed (removed again when it did not exist),
+    so that a read-only file system, a missing permission or a link into a missing folder is found
+    now rather than when the results are written.
     """
+    if not str(path):
+        raise ValueError(f"argument {option}: expected a file name; got ''")
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"argument {option}: {path} is a folder; expected a file name")
-    folder = path.parent
-    if not folder.is_dir():
-        raise ValueError(f"argument {option}: cannot write {path}: the folder {folder} does not exist")
+    target = path.resolve()
+    if not target.parent.is_dir():
+        raise ValueError(f"argument {option}: cannot write {path}: the folder {target.parent} does not exist")
     if formats is not None and plot_format(path) not in formats:
         listed = ", ".join(f".{name}" for name in formats)
         raise ValueError(f"argument {option}: expected a file ending in {listed}; got {str(path)!r}")
+    existed = target.exists()
+    try:
+        with open(target, "ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"argument {option}: cannot write {path}: {exc.strerror}") from None
+    if not existed:
+        target.unlink()
     return path
+
+
+def check_output_files(outputs) -> None:
+    """:func:`check_output_file` for each ``(option, path, formats)`` given (``path`` not None), and
+    no two of them the same file, which the later would overwrite."""
+    seen = {}
+    for option, path, formats in outputs:
+        if path is None:
+            continue
+        target = check_output_file(path, option, formats).resolve()
+        if target in seen:
+            raise ValueError(f"argument {option}: {path} is also the file of {seen[target]}; expected another file")
+        seen[target] = option
+
+
+def check_matplotlib(option: str) -> None:
+    """ValueError naming ``option`` when matplotlib, which writes the plots, is not installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ValueError(f"argument {option}: needs matplotlib, which is not installed (pip install 'deepnet_gpu[plot]')")
+
+
+def device_error(exc: Exception) -> str:
+    """A device error as the command line says it: naming ``--device`` and spelling the fix as an option."""
+    return f"argument --device: {exc}".replace("device='cpu'", "--device cpu")
 
 
 def plot_format(path) -> str:

@@ -146,30 +146,26 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="the --quick workloads of deepnet bench")
     parser.add_argument("--steps", type=arguments.positive_int, default=DEFAULT_STEPS,
                         help=f"marked steps per workload (default {DEFAULT_STEPS})")
-    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
+    parser.add_argument("--seed", type=arguments.seed, default=0)
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--markdown", metavar="FILE")
     args = parser.parse_args(argv)
     try:
-        for option, path in (("--json", args.json), ("--markdown", args.markdown)):
-            if path:
-                arguments.check_output_file(path, option)
+        arguments.check_output_files((("--json", args.json, None), ("--markdown", args.markdown, None)))
+        backend = get_backend(args.device)
     except ValueError as exc:
         parser.error(str(exc))
-    try:
-        backend = get_backend(args.device)
     except DeviceUnavailableError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+        parser.error(arguments.device_error(exc))
     workloads = [w for w in catalogue(backend.name, args.quick)[0] if w.kind == "network"]
     machine = bench_machine.describe(backend if backend.name == "cuda" else None, None, command_line(args))
     results = [breakdown(workload, backend, args.dtype, args.seed, args.steps) for workload in workloads]
     report = markdown(machine, results)
     print(report)
-    if args.json:
+    if args.json is not None:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"machine": machine, "workloads": results}, handle, indent=1)
-    if args.markdown:
+    if args.markdown is not None:
         with open(args.markdown, "w", encoding="utf-8") as handle:
             handle.write(report)
     return 0

@@ -262,15 +262,13 @@ def speedup_series(rows) -> list:
 
 def plot(result: dict, path) -> str:
     """Write the speedup against batch size in the format ``path``'s extension names; return a line
-    saying what was done."""
+    saying so. ValueError when no row has a ratio to plot; ImportError without matplotlib."""
     series = speedup_series(result["rows"])
     if not series:
-        return "plot not written: no 784-512-512-10 rows with a ratio to plot (PyTorch not measured?)"
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import FuncFormatter, NullFormatter
-    except ImportError:
-        return "plot not written: matplotlib is not installed (pip install 'deepnet_gpu[plot]')"
+        raise ValueError("no 784-512-512-10 row has a ratio to plot (neither PyTorch nor a GPU was measured)")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     figure = Figure(figsize=(6.4, 4.0), dpi=100)
     axes = figure.add_subplot()
     for label, batches, ratios in series:

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="(default float32)")
     parser.add_argument("--repeats", type=_repeats, default=MIN_REPEATS, metavar="N",
                         help=f"timed repetitions per row, the median is reported (default and minimum {MIN_REPEATS})")
-    parser.add_argument("--seed", type=arguments.non_negative_int, default=0, help="seed of the networks and the data (default 0)")
+    parser.add_argument("--seed", type=arguments.seed, default=0, help="seed of the networks and the data (default 0)")
     parser.add_argument("--json", metavar="FILE", help="write the full result, machine included, as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="write the report (tables and targets) as markdown")
     parser.add_argument("--plot", metavar="FILE",
@@ -176,21 +176,25 @@ def _measure_device(backend, args, torch, torch_reason: str, result: dict) -> No
 
 def run(args) -> int:
     """Run the benchmark described by ``args``; print the report; write --json/--markdown/--plot; return 0,
-    1 when a row failed (the others are still measured, reported and written, the failure among the
-    notes), 2 with the device error when --device cuda finds no usable GPU."""
-    for option, path, formats in (("--json", args.json, None), ("--markdown", args.markdown, None),
-                                  ("--plot", args.plot, arguments.PLOT_FORMATS)):
-        if path:
-            arguments.check_output_file(path, option, formats)
+    1 when a row failed or an output could not be written (the other rows are still measured,
+    reported and written, the failure among the notes), 2 for a bad argument, found before any
+    work: an output file that cannot be written, a --plot without matplotlib or with nothing to
+    plot, --device cuda without a usable GPU."""
+    arguments.check_output_files((("--json", args.json, None), ("--markdown", args.markdown, None),
+                                  ("--plot", args.plot, arguments.PLOT_FORMATS)))
+    if args.plot is not None:
+        arguments.check_matplotlib("--plot")
     try:
         backends, skipped = _backends(args.device)
     except DeviceUnavailableError as exc:
-        print(f"deepnet bench: error: {exc}", file=sys.stderr)
-        return 2
-    for device, why in skipped.items():
-        print(f"{device}: not measured: {why}", flush=True)
+        raise ValueError(arguments.device_error(exc)) from None
     torch, torch_reason = bench_torch.load()
     gpu = next((b for b in backends if b.name == "cuda"), None)
+    if args.plot is not None and torch is None and gpu is None:
+        raise ValueError(f"argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, but "
+                         f"{torch_reason} and no GPU is measured")
+    for device, why in skipped.items():
+        print(f"{device}: not measured: {why}", flush=True)
     result = {"machine": bench_machine.describe(gpu, torch, command_line(args)), "peaks": {}, "rows": [], "notes": [],
               "skipped": skipped, "failed": []}
     if torch is None:
@@ -202,12 +206,29 @@ def run(args) -> int:
     report = bench_report.markdown(result)
     print()
     print(report)
-    if args.json:
-        print(f"JSON: {bench_report.write_json(result, args.json)}")
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as handle:
-            handle.write(report)
-        print(f"markdown: {args.markdown}")
-    if args.plot:
-        print(bench_report.plot(result, args.plot))
-    return 1 if result["failed"] else 0
+    written = _write_outputs(args, result, report)
+    return 1 if result["failed"] or not written else 0
+
+
+def _write_outputs(args, result: dict, report: str) -> bool:
+    """Write each output asked for, each apart, so that one that fails (a full disk, a plot with no
+    series) costs no other; say what was written and what was not; True when every one was."""
+    outputs = (("--json", args.json, lambda path: f"JSON: {bench_report.write_json(result, path)}"),
+               ("--markdown", args.markdown, lambda path: _write_text(path, report, "markdown")),
+               ("--plot", args.plot, lambda path: bench_report.plot(result, path)))
+    every = True
+    for option, path, write in outputs:
+        if path is None:
+            continue
+        try:
+            print(write(path))
+        except (OSError, ValueError, ImportError) as exc:
+            print(f"deepnet bench: error: argument {option}: {path} not written: {exc}", file=sys.stderr)
+            every = False
+    return every
+
+
+def _write_text(path, text: str, what: str) -> str:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return f"{what}: {path}"

@@ -137,7 +137,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS,
                        help="(default: inferred from the labels)")
     model.add_argument("--init", choices=INITIALIZERS, default="he", help="weight initialisation (default he)")
-    model.add_argument("--seed", type=arguments.non_negative_int, default=DEFAULT_SEED, metavar="N",
+    model.add_argument("--seed", type=arguments.seed, default=DEFAULT_SEED, metavar="N",
                        help=f"seed of the initial weights and the mini-batch order (default {DEFAULT_SEED})")
     model.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default auto: the first GPU if usable)")
     model.add_argument("--dtype", choices=DTYPES, default="float32", help="(default float32)")
@@ -260,14 +260,12 @@ def _save(net: DeepNet, standardizer: datasets.Standardizer | None, path) -> Non
 
 def run_train(args) -> int:
     """``deepnet train``: load the data, build and fit the network, report, plot and save."""
-    if args.save:
-        arguments.check_output_file(args.save, "--save")
-    if not args.no_plot:
-        arguments.check_output_file(args.plot, "--plot", arguments.PLOT_FORMATS)
+    arguments.check_output_files((("--save", args.save, None),
+                                  ("--plot", None if args.no_plot else args.plot, arguments.PLOT_FORMATS)))
     try:
         chosen = backend.get_backend(args.device)
     except (ValueError, backend.DeviceUnavailableError) as exc:
-        raise ValueError(f"argument --device: {exc}") from None
+        raise ValueError(arguments.device_error(exc)) from None
     data = _load_data(args)
     n_x, m_train, m_test = data.X_train.shape[0], data.X_train.shape[1], data.X_test.shape[1]
     n_out, output_activation = infer_output(data.Y_train, data.Y_test, args.output_activation)
@@ -291,7 +289,7 @@ def run_train(args) -> int:
     metric = _metric_name(output_activation)
     print(f"train {metric}: {_format_metric(net.score(data.X_train, data.Y_train), output_activation)}")
     print(f"test {metric}: {_format_metric(net.score(data.X_test, data.Y_test), output_activation)}")
-    if args.save:
+    if args.save is not None:
         _save(net, data.standardizer, args.save)
     if not args.no_plot:
         try:

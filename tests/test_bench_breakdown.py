@@ -115,5 +115,7 @@ def test_bad_arguments_are_refused_before_any_work(argv, message, capsys):
 
 @pytest.mark.skipif(cuda_status().usable, reason="a usable GPU is present")
 def test_without_a_gpu_the_cuda_breakdown_says_why(capsys):
-    assert bench_breakdown.main([]) == 2
-    assert "device='cuda' needs a usable GPU" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        bench_breakdown.main([])
+    assert exit_info.value.code == 2
+    assert "error: argument --device: device='cuda' needs a usable GPU" in capsys.readouterr().err

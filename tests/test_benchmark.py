@@ -18,6 +18,7 @@ from deepnet_gpu import (
     bench_timing,
     bench_torch,
     benchmark,
+    cli,
 )
 from deepnet_gpu.backend import CudaStatus
 from deepnet_gpu.bench_timing import Timing
@@ -66,9 +67,8 @@ def tiny(monkeypatch, no_gpu):
 
 
 def run_bench(argv):
-    parser = argparse.ArgumentParser()
-    benchmark.add_arguments(parser)
-    return benchmark.run(parser.parse_args(argv))
+    """``deepnet bench`` with ``argv``, in this process: its exit status."""
+    return cli.main(["bench", *argv])
 
 
 def test_flops_follow_the_issue_count_and_the_gemms_run():
@@ -142,7 +142,8 @@ def test_fewer_than_five_repeats_is_a_usage_error(capsys):
 def test_cuda_without_a_gpu_exits_2_with_the_device_error(no_gpu, capsys):
     assert run_bench(["--device", "cuda"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("deepnet bench: error: device='cuda' needs a usable GPU") and "cudaErrorNoDevice" in err
+    assert err.startswith("deepnet bench: error: argument --device: device='cuda' needs a usable GPU")
+    assert "cudaErrorNoDevice" in err
 
 
 def test_a_cpu_run_writes_rows_json_markdown_and_consistent_targets(tiny, tmp_path, capsys):
@@ -183,7 +184,7 @@ def test_a_cpu_run_writes_rows_json_markdown_and_consistent_targets(tiny, tmp_pa
 def test_without_pytorch_the_torch_columns_are_n_a(tiny, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)
     path = tmp_path / "bench.json"
-    assert run_bench(["--device", "cpu", "--json", str(path), "--plot", str(tmp_path / "plot.png")]) == 0
+    assert run_bench(["--device", "cpu", "--json", str(path)]) == 0
     result = json.loads(path.read_text())
     for row in result["rows"]:
         assert row["torch_ms_per_step"] is None and row["speedup_vs_torch"] is None
@@ -193,7 +194,41 @@ def test_without_pytorch_the_torch_columns_are_n_a(tiny, monkeypatch, tmp_path):
     assert result["targets"][1]["status"] in ("met", "missed")
     assert "| n/a | n/a |" in bench_report.results_table(result["rows"])
     assert "- PyTorch columns are n/a: PyTorch is not installed" in bench_report.markdown(result)
+
+
+@pytest.fixture
+def no_measuring(monkeypatch):
+    def measure(*args, **kwargs):
+        raise AssertionError("measuring started")
+
+    monkeypatch.setattr(benchmark, "_measure_device", measure)
+    monkeypatch.setattr(bench_machine, "describe", measure)
+
+
+@pytest.mark.parametrize("blocked, message", [
+    ("matplotlib", "argument --plot: needs matplotlib, which is not installed (pip install 'deepnet_gpu[plot]')"),
+    ("torch", "argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, but PyTorch is "
+              "not installed"),
+])
+def test_a_plot_that_cannot_be_drawn_stops_the_run_before_any_measuring(no_gpu, no_measuring, monkeypatch, tmp_path,
+                                                                        capsys, blocked, message):
+    monkeypatch.setitem(sys.modules, blocked, None)
+    assert run_bench(["--device", "cpu", "--plot", str(tmp_path / "plot.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("deepnet bench: error: " + message)
     assert not (tmp_path / "plot.png").exists()
+
+
+def test_an_output_that_fails_at_the_end_costs_no_other_and_exits_1(tiny, monkeypatch, tmp_path, capsys):
+    def full_disk(result, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bench_report, "write_json", full_disk)
+    markdown = tmp_path / "bench.md"
+    assert run_bench(["--device", "cpu", "--json", str(tmp_path / "bench.json"), "--markdown", str(markdown)]) == 1
+    out, err = capsys.readouterr()
+    assert f"argument --json: {tmp_path / 'bench.json'} not written: [Errno 28] No space left on device" in err
+    assert markdown.read_text(encoding="utf-8") in out and f"markdown: {markdown}" in out
 
 
 def test_a_failing_row_is_reported_and_the_rest_still_measured_and_written(tiny, monkeypatch, tmp_path, capsys):
@@ -271,12 +306,11 @@ def test_the_plot_series_are_speedups_against_batch():
                       ("ours: GPU ÷ CPU", [256], [4.0])]
 
 
-def test_the_plot_without_matplotlib_says_so(monkeypatch, tmp_path):
-    rows = [_row("mnist-mlp", MLP_DIMS, 64, "cpu", 2.0, 3.0, 100.0)]
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    message = bench_report.plot({"rows": rows}, tmp_path / "p.png")
-    assert "matplotlib is not installed" in message and not (tmp_path / "p.png").exists()
+def test_a_plot_with_no_ratio_to_draw_is_refused(tmp_path):
+    rows = [_row("mnist-mlp", MLP_DIMS, 64, "cpu", 2.0, None, 100.0)]
+    with pytest.raises(ValueError, match="no 784-512-512-10 row has a ratio to plot"):
+        bench_report.plot({"rows": rows}, tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
 
 
 def test_the_event_clock_times_between_two_recorded_events():

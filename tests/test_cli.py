@@ -1,5 +1,6 @@
 """``deepnet train`` / ``deepnet info`` run in-process through ``cli.main``."""
 
+import errno
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet, backend, cli, datasets, get_backend
+from deepnet_gpu import DeepNet, arguments, backend, cli, datasets, get_backend
 
 FAST = ["--epochs", "30", "--print-every", "10"]
 SOURCE_TREE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
@@ -174,7 +175,9 @@ def test_info_json(capsys):
         (["train", "--output-activation", "relu"], "argument --output-activation: invalid choice: 'relu'"),
         (["train", "--hidden", "16,,8"], "argument --hidden: expected comma-separated positive integers such as 16,8; got '16,,8'"),
         (["train", "--hidden", ""], "argument --hidden: expected comma-separated positive integers such as 16,8; got ''"),
-        (["bench", "--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
+        (["bench", "--seed", "-1"], "argument --seed: expected an integer in [0, 2**32); got '-1'"),
+        (["bench", "--seed", "4294967296"], "argument --seed: expected an integer in [0, 2**32); got '4294967296'"),
+        (["train", "--seed", "4294967296"], "argument --seed: expected an integer in [0, 2**32); got '4294967296'"),
         (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
         ([], "the following arguments are required: COMMAND"),
     ],
@@ -230,6 +233,14 @@ def test_a_kernel_compile_failure_exits_2_with_the_log(capsys, monkeypatch, argv
     (["bench", "--quick", "--json", "{tmp}/none/r.json"], "argument --json: cannot write {tmp}/none/r.json"),
     (["bench", "--quick", "--markdown", "{tmp}"], "argument --markdown: {tmp} is a folder"),
     (["bench", "--quick", "--plot", "{tmp}/s.gif"], "argument --plot: expected a file ending in .png"),
+    (["bench", "--quick", "--json", ""], "argument --json: expected a file name; got ''"),
+    (["train", "--save", ""], "argument --save: expected a file name; got ''"),
+    (["bench", "--quick", "--json", "{tmp}/r.out", "--markdown", "{tmp}/r.out"],
+     "argument --markdown: {tmp}/r.out is also the file of --json; expected another file"),
+    (["train", "--save", "{tmp}/c.png", "--plot", "{tmp}/./c.png"],
+     "argument --plot: {tmp}/./c.png is also the file of --save; expected another file"),
+    (["bench", "--quick", "--json", "{tmp}/dangling.json"], "argument --json: cannot write {tmp}/dangling.json: "
+                                                            "the folder {tmp}/no/such does not exist"),
 ])
 def test_output_files_are_checked_before_any_work(capsys, monkeypatch, tmp_path, argv, message):
     def no_work(*args, **kwargs):
@@ -237,9 +248,32 @@ def test_output_files_are_checked_before_any_work(capsys, monkeypatch, tmp_path,
 
     monkeypatch.setattr(cli.datasets, "load_default", no_work)
     monkeypatch.setattr(cli.benchmark, "_backends", no_work)
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "no" / "such" / "r.json")
     status, out, err = run(capsys, *(arg.format(tmp=tmp_path) for arg in argv))
     assert status == 2 and out == ""
     assert err.startswith(f"deepnet {argv[0]}: error: " + message.format(tmp=tmp_path)) and err.count("\n") == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dangling.json"]
+
+
+def test_an_output_file_the_system_will_not_open_is_found_before_any_work(capsys, monkeypatch, tmp_path):
+    def read_only(path, mode):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(arguments, "open", read_only, raising=False)
+    monkeypatch.setattr(cli.benchmark, "_backends", lambda device: pytest.fail("work started"))
+    status, out, err = run(capsys, "bench", "--json", str(tmp_path / "r.json"))
+    assert status == 2 and out == ""
+    assert err == f"deepnet bench: error: argument --json: cannot write {tmp_path / 'r.json'}: Read-only file system\n"
+
+
+def test_the_output_check_removes_the_file_it_made_and_leaves_an_existing_one_as_it_was(tmp_path):
+    arguments.check_output_file(tmp_path / "new.json", "--json")
+    assert not (tmp_path / "new.json").exists()
+    kept = tmp_path / "kept.json"
+    kept.write_text("{}")
+    before = kept.stat()
+    arguments.check_output_file(kept, "--json")
+    assert kept.read_text() == "{}" and kept.stat().st_mtime_ns == before.st_mtime_ns
 
 
 def test_no_plot_skips_the_plot_path_check(capsys, tmp_path):
