@@ -53,10 +53,14 @@ def _host_elapsed_ms(start: _HostEvent, end: _HostEvent) -> float:
 
 class Marks:
     """The timing marks of one step: ``start()``, then ``mark(label)`` after each call, then
-    ``parts()``: [(label, ms)], the interval up to each mark."""
+    ``parts()``: [(label, ms)], the interval up to each mark.
+
+    The events are made during the first step and recorded again in the later ones (each step's
+    ``parts()`` waits for its last event), so that no step but the first times their creation."""
 
     def __init__(self, make_event, elapsed_ms):
         self._make_event, self._elapsed_ms = make_event, elapsed_ms
+        self._events = []
         self._marks = []
 
     def start(self):
@@ -64,7 +68,9 @@ class Marks:
         self.mark(None)
 
     def mark(self, label):
-        event = self._make_event()
+        if len(self._marks) == len(self._events):
+            self._events.append(self._make_event())
+        event = self._events[len(self._marks)]
         event.record()
         self._marks.append((label, event))
 
@@ -84,13 +90,17 @@ def marks_for(backend) -> Marks:
 
 def breakdown(workload, backend, dtype, seed: int, steps: int = DEFAULT_STEPS) -> dict:
     """The parts of ``workload``'s training step on ``backend``: ``steps`` marked steps after the
-    first (allocation, kernel compilation, the recording) and ``WARMUP_STEPS`` unmarked ones."""
+    first (allocation, kernel compilation, the recording), ``WARMUP_STEPS`` unmarked ones and one
+    marked step that makes the timing events, none of them counted."""
     marks = marks_for(backend)
     with backend.device_scope():
         run = OursNetwork(workload, backend, dtype, seed)
         run.first()
         for _ in range(WARMUP_STEPS):
             run()
+        marks.start()
+        run(after_call=marks.mark)
+        marks.parts()
         per_step = []
         for _ in range(steps):
             marks.start()

@@ -202,28 +202,33 @@ class OursNetwork:
 class OursKernel:
     """One of our fused elementwise kernels through ``backend.ops``, on arrays already on the device.
 
-    The backward kernel writes a separate dZ so that its inputs stay the same from call to call.
+    As in ``fit``, the call is recorded once (checked, its arguments in the launch's form) and its
+    launches are replayed, so a row times the kernel and its launch, not the Python that checks the
+    arguments. The backward kernel writes a separate dZ so that its inputs stay the same from call
+    to call.
     """
 
     def __init__(self, workload: KernelWorkload, backend, dtype, seed: int):
         arrays = {name: backend.asarray(a) for name, a in workload.data(seed, dtype).items()}
-        ops = backend.ops
+        self._ops = backend.ops
         code = KERNEL_ACTIVATIONS.get(workload.activation)
         if workload.kernel == "bias_activation_forward":
-            Z, b = arrays["Z"], arrays["b"]
-            self._call = lambda: ops.bias_activation_forward(Z, b, Z, code, 0.0)
+            self._call = ("bias_activation_forward", arrays["Z"], arrays["b"], arrays["Z"], code, 0.0)
         elif workload.kernel == "activation_backward_from_a":
-            dA, A, dZ = arrays["dA"], arrays["A"], arrays["dZ"]
-            self._call = lambda: ops.activation_backward_from_a(dA, A, dZ, code, 0.0)
+            self._call = ("activation_backward_from_a", arrays["dA"], arrays["A"], arrays["dZ"], code, 0.0)
         else:
-            params, grads, guard = arrays["params"], arrays["grads"], arrays["guard"]
-            self._call = lambda: ops.sgd_update(params, grads, LEARNING_RATE, guard)
+            self._call = ("sgd_update", arrays["params"], arrays["grads"], LEARNING_RATE, arrays["guard"])
+        self._launches = None
 
     def first(self):
-        self._call()
+        _, launches = self._ops.recorded(*self._call)
+        if launches is None:
+            raise RuntimeError(f"{self._call[0]} converted an argument, so its launches cannot be replayed")
+        self._launches = launches
 
     def __call__(self):
-        self._call()
+        for launch in self._launches:
+            launch()
 
     def check(self):
         """Nothing to check: the kernels' inputs stay finite."""

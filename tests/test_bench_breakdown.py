@@ -67,9 +67,13 @@ def test_a_marked_step_computes_what_an_unmarked_one_does():
 
 
 def test_the_marks_measure_the_interval_before_each_mark():
-    clock = iter([10.0, 10.5, 12.0, 12.25])
+    clock = iter([10.0, 10.5, 12.0, 12.25, 20.0, 20.25, 21.0, 23.0])
+    made = []
 
     class Event:
+        def __init__(self):
+            made.append(self)
+
         def record(self):
             self.at = next(clock)
 
@@ -77,10 +81,12 @@ def test_the_marks_measure_the_interval_before_each_mark():
             pass
 
     marks = bench_breakdown.Marks(Event, lambda start, end: (end.at - start.at) * 1e3)
-    marks.start()
-    for label in ("a", "b", "a"):
-        marks.mark(label)
-    assert marks.parts() == [("a", 500.0), ("b", 1500.0), ("a", 250.0)]
+    for expected in ([("a", 500.0), ("b", 1500.0), ("a", 250.0)], [("a", 250.0), ("b", 750.0), ("a", 2000.0)]):
+        marks.start()
+        for label in ("a", "b", "a"):
+            marks.mark(label)
+        assert marks.parts() == expected
+    assert len(made) == 4  # made in the first step, recorded again in the second
 
 
 def test_the_command_writes_its_report(tmp_path, capsys):
