@@ -6,14 +6,18 @@
 #   bash benchmarks/gpu_session.sh OUT_DIR [STEP ...]
 #
 # Steps, in this order when none is named:
-#   machine       nvidia-smi, versions, deepnet info
+#   machine       nvidia-smi, versions, deepnet info, and the CUDA backend itself (our kernels
+#                 compiled, cuBLAS loaded): it fails where the GPU is not usable, which the other
+#                 steps would pass over (the GPU tests skip, bench measures the CPU alone)
 #   gpu-tests     pytest -m gpu (kernels against their NumPy twins, training CPU vs GPU, ...)
 #   tests         the rest of the test suite, on this machine
 #   sanitizer     compute-sanitizer memcheck, initcheck, racecheck and synccheck over
 #                 benchmarks/sanitizer_workload.py (initcheck with CuPy's own reduction kernels
 #                 instead of CUB's, whose decoupled look-back initcheck reports as uninitialised
 #                 reads: NVIDIA/cccl#1889, #2104); each tool stops after $SANITIZER_LIMIT_S
-#                 seconds (140 unless set), so the four fit in a 10-minute call
+#                 seconds (140 unless set), so the four fit in a 10-minute call. The workload
+#                 runs once without the sanitizer first (both ways), so that the kernel cache
+#                 holds every kernel and no tool spends its time compiling
 #   first-step    benchmarks/first_step.py twice on an empty kernel cache: compiling, then loading
 #   bench         deepnet bench --device all: bench.json, bench.md, bench.png
 #   breakdown     python -m deepnet_gpu.bench_breakdown: each network's step, call by call, on the
@@ -57,7 +61,12 @@ machine() {
     nvidia-smi &&
         python3 -c 'import sys, numpy, cupy; print(sys.version); print("numpy", numpy.__version__, "cupy", cupy.__version__)' &&
         python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' &&
-        python3 -m deepnet_gpu info
+        python3 -m deepnet_gpu info &&
+        python3 -c 'from deepnet_gpu.backend import get_backend; print("CUDA backend:", get_backend("cuda").device)'
+}
+
+warm_kernel_cache() {
+    python3 benchmarks/sanitizer_workload.py && CUPY_ACCELERATORS= python3 benchmarks/sanitizer_workload.py
 }
 
 first_step() {
@@ -72,6 +81,7 @@ for name in $steps; do
         gpu-tests) step gpu-tests python3 -m pytest -m gpu -q -rs -p no:cacheprovider ;;
         tests) step tests python3 -m pytest -m "not gpu" -q -p no:cacheprovider ;;
         sanitizer)
+            step sanitizer-warm-up warm_kernel_cache
             for tool in memcheck initcheck racecheck synccheck; do
                 settings=""
                 [ "$tool" = initcheck ] && settings="CUPY_ACCELERATORS="
