@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 from pathlib import Path
 
 from .validation import SEED_LIMIT
@@ -55,26 +56,29 @@ def sizes(text: str) -> tuple:
 def check_output_file(path, option: str, formats: tuple[str, ...] | None = None) -> Path:
     """``path`` as a file the command can create or replace; ValueError naming ``option`` otherwise.
 
-    The name must not be empty, the folder must exist and ``path`` must not be a folder; with
-    ``formats``, its extension must be one of them (it chooses the format the file is written
-    in). Then the file is opened for appending and closed (removed again when it did not exist),
-    so that a read-only file system, a missing permission or a link into a missing folder is found
-    now rather than when the results are written.
+    The name must not be empty, the folder (of the file a link leads to) must exist and ``path``
+    must not be a folder; with ``formats``, its extension must be one of them (it chooses the
+    format the file is written in). Then a regular file, or a new one, is opened for appending
+    and closed (a new one removed again), so that a read-only file system, a missing permission or
+    a link loop is found now rather than when the results are written. Other existing files
+    (/dev/null, /dev/stdout, a named pipe) are written as they are, without a trial.
     """
     if not str(path):
         raise ValueError(f"argument {option}: expected a file name; got ''")
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"argument {option}: {path} is a folder; expected a file name")
-    target = path.resolve()
+    target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
         raise ValueError(f"argument {option}: cannot write {path}: the folder {target.parent} does not exist")
     if formats is not None and plot_format(path) not in formats:
         listed = ", ".join(f".{name}" for name in formats)
         raise ValueError(f"argument {option}: expected a file ending in {listed}; got {str(path)!r}")
-    existed = target.exists()
+    if _special(path):
+        return path
+    existed = path.exists()
     try:
-        with open(target, "ab"):
+        with open(path, "ab"):
             pass
     except OSError as exc:
         raise ValueError(f"argument {option}: cannot write {path}: {exc.strerror}") from None
@@ -83,22 +87,34 @@ def check_output_file(path, option: str, formats: tuple[str, ...] | None = None)
     return path
 
 
+def _special(path: Path) -> bool:
+    """True for an existing file that is not a regular one: a device, a pipe, a terminal."""
+    return path.exists() and not path.is_file()
+
+
 def check_output_files(outputs) -> None:
     """:func:`check_output_file` for each ``(option, path, formats)`` given (``path`` not None), and
-    no two of them the same file, which the later would overwrite."""
+    no two of them the same regular file, which the later would overwrite."""
     seen = {}
     for option, path, formats in outputs:
         if path is None:
             continue
-        target = check_output_file(path, option, formats).resolve()
+        if _special(check_output_file(path, option, formats)):
+            continue
+        target = os.path.realpath(path)
         if target in seen:
             raise ValueError(f"argument {option}: {path} is also the file of {seen[target]}; expected another file")
         seen[target] = option
 
 
+def has_matplotlib() -> bool:
+    """Whether matplotlib, which writes the plots, is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def check_matplotlib(option: str) -> None:
-    """ValueError naming ``option`` when matplotlib, which writes the plots, is not installed."""
-    if importlib.util.find_spec("matplotlib") is None:
+    """ValueError naming ``option`` when matplotlib is not installed."""
+    if not has_matplotlib():
         raise ValueError(f"argument {option}: needs matplotlib, which is not installed (pip install 'deepnet_gpu[plot]')")
 
 

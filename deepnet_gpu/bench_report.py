@@ -265,7 +265,8 @@ def plot(result: dict, path) -> str:
     saying so. ValueError when no row has a ratio to plot; ImportError without matplotlib."""
     series = speedup_series(result["rows"])
     if not series:
-        raise ValueError("no 784-512-512-10 row has a ratio to plot (neither PyTorch nor a GPU was measured)")
+        raise ValueError("no 784-512-512-10 row has a ratio to plot: none measured against PyTorch, "
+                         "and no GPU row beside a CPU row of the same batch")
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, NullFormatter
 

@@ -190,9 +190,8 @@ def run(args) -> int:
         raise ValueError(arguments.device_error(exc)) from None
     torch, torch_reason = bench_torch.load()
     gpu = next((b for b in backends if b.name == "cuda"), None)
-    if args.plot is not None and torch is None and gpu is None:
-        raise ValueError(f"argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, but "
-                         f"{torch_reason} and no GPU is measured")
+    if args.plot is not None:
+        _check_something_to_plot(backends, torch, torch_reason)
     for device, why in skipped.items():
         print(f"{device}: not measured: {why}", flush=True)
     result = {"machine": bench_machine.describe(gpu, torch, command_line(args)), "peaks": {}, "rows": [], "notes": [],
@@ -208,6 +207,16 @@ def run(args) -> int:
     print(report)
     written = _write_outputs(args, result, report)
     return 1 if result["failed"] or not written else 0
+
+
+def _check_something_to_plot(backends, torch, torch_reason: str) -> None:
+    """ValueError naming --plot unless a series can come out of the run: ours ÷ PyTorch needs
+    PyTorch on a measured device, our GPU ÷ our CPU both devices."""
+    sides = [bench_torch.TorchSide(torch, torch_reason, backend.device) for backend in backends]
+    if len(backends) < 2 and not any(side.usable for side in sides):
+        why = "; ".join(dict.fromkeys(side.reason for side in sides))
+        raise ValueError(f"argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, "
+                         f"but only {backends[0].device} is measured and {why}")
 
 
 def _write_outputs(args, result: dict, report: str) -> bool:

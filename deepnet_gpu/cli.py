@@ -260,8 +260,9 @@ def _save(net: DeepNet, standardizer: datasets.Standardizer | None, path) -> Non
 
 def run_train(args) -> int:
     """``deepnet train``: load the data, build and fit the network, report, plot and save."""
+    plotting = not args.no_plot and arguments.has_matplotlib()
     arguments.check_output_files((("--save", args.save, None),
-                                  ("--plot", None if args.no_plot else args.plot, arguments.PLOT_FORMATS)))
+                                  ("--plot", args.plot if plotting else None, arguments.PLOT_FORMATS)))
     try:
         chosen = backend.get_backend(args.device)
     except (ValueError, backend.DeviceUnavailableError) as exc:
@@ -291,13 +292,11 @@ def run_train(args) -> int:
     print(f"test {metric}: {_format_metric(net.score(data.X_test, data.Y_test), output_activation)}")
     if args.save is not None:
         _save(net, data.standardizer, args.save)
-    if not args.no_plot:
-        try:
-            path = plot_costs(history, args.plot, f"{data.name}: {','.join(map(str, dims))} {net.device}")
-        except ImportError:
-            print("cost curve not plotted: matplotlib is not installed (pip install 'deepnet_gpu[plot]')")
-        else:
-            print(f"cost curve: {path}")
+    if plotting:
+        path = plot_costs(history, args.plot, f"{data.name}: {','.join(map(str, dims))} {net.device}")
+        print(f"cost curve: {path}")
+    elif not args.no_plot:
+        print("cost curve not plotted: matplotlib is not installed (pip install 'deepnet_gpu[plot]')")
     return 0
 
 

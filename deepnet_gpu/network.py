@@ -373,9 +373,12 @@ def _array_like(backend, a, name: str):
     if is_array(a):
         return backend_of(a).to_numpy(a)
     try:
-        return np.asarray(a)
+        array = np.asarray(a)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
+    if array.dtype == object and not isinstance(a, (list, tuple)):
+        raise TypeError(f"{name} must be a numeric array; got {type(a).__name__}")
+    return array
 
 
 def _integers(stored: dict, key: str) -> np.ndarray:

@@ -73,13 +73,13 @@ def bad_fit_calls(X, Y):
                                           r"float32 holds up to 3.403e\+38\)"),
         ({"X": np.where(X > 0, np.longdouble("1e400"), X.astype(np.longdouble))},
          r"X has values beyond the float32 range \(largest magnitude 1e\+400; "),
-        ({"X": None}, "X must be a numeric array of real numbers; got dtype object"),
+        ({"X": None}, "X must be a numeric array; got NoneType"),
         ({"X": np.ma.masked_greater(X, 0)}, r"X is a masked array with masked entries \(11 of 24\), whose hidden "
                                              r"values would be computed with; fill them first \(np.ma.filled\)"),
         ({"Y": np.ma.masked_equal(Y, 1)}, r"Y is a masked array with masked entries"),
         ({"Y": None}, "Y must be the targets of X's examples; got None"),
         ({"Y": Y.T}, r"Y must hold m=8 examples \(columns\), as X does; got shape \(8, 1\) \(examples as columns: transpose it\?\)"),
-        ({"Y": {"labels": Y}}, "Y must be a numeric array of real numbers; got dtype object"),
+        ({"Y": {"labels": Y}}, "Y must be a numeric array; got dict"),
         ({"Y": Y.astype(str)}, "Y must be a numeric array of real numbers; got dtype <U"),
         ({"Y": Y[:, :5]}, "Y must hold m=8 examples"),
         ({"Y": np.vstack([Y, Y])}, "Y must have n_y=1 rows"),
@@ -98,7 +98,7 @@ def bad_fit_calls(X, Y):
         ({"shuffle": "yes"}, "shuffle must be True or False"),
         ({"validation_data": X}, "validation_data must be a pair"),
         ({"validation_data": (X[:2], Y)}, r"validation_data\[0\] must have n_x=3 rows"),
-        ({"validation_data": (None, Y)}, r"validation_data\[0\] must be a numeric array of real numbers; got dtype object"),
+        ({"validation_data": (None, Y)}, r"validation_data\[0\] must be a numeric array; got NoneType"),
     ]
 
 

@@ -207,8 +207,8 @@ def no_measuring(monkeypatch):
 
 @pytest.mark.parametrize("blocked, message", [
     ("matplotlib", "argument --plot: needs matplotlib, which is not installed (pip install 'deepnet_gpu[plot]')"),
-    ("torch", "argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, but PyTorch is "
-              "not installed"),
+    ("torch", "argument --plot: nothing to plot: it shows ours ÷ PyTorch and our GPU ÷ our CPU, but only cpu is "
+              "measured and PyTorch is not installed"),
 ])
 def test_a_plot_that_cannot_be_drawn_stops_the_run_before_any_measuring(no_gpu, no_measuring, monkeypatch, tmp_path,
                                                                         capsys, blocked, message):
@@ -304,6 +304,18 @@ def test_the_plot_series_are_speedups_against_batch():
     series = bench_report.speedup_series(rows)
     assert series == [("ours ÷ PyTorch (cpu)", [64, 256], [1.5, 1.5]), ("ours ÷ PyTorch (cuda:0)", [256], [2.0]),
                       ("ours: GPU ÷ CPU", [256], [4.0])]
+
+
+def test_a_plot_needs_pytorch_on_a_measured_device_or_both_devices():
+    cpu, gpu = types.SimpleNamespace(device="cpu"), types.SimpleNamespace(device="cuda:0")
+    cpu_only_torch = types.SimpleNamespace(__version__="2.0-cpu", cuda=types.SimpleNamespace(is_available=lambda: False))
+    benchmark._check_something_to_plot([cpu, gpu], None, "PyTorch is not installed")
+    benchmark._check_something_to_plot([cpu], cpu_only_torch, "")
+    with pytest.raises(ValueError, match=r"argument --plot: nothing to plot: .* but only cuda:0 is measured and "
+                                         r"PyTorch 2.0-cpu cannot use CUDA here"):
+        benchmark._check_something_to_plot([gpu], cpu_only_torch, "")
+    with pytest.raises(ValueError, match="but only cpu is measured and PyTorch is not installed$"):
+        benchmark._check_something_to_plot([cpu], None, "PyTorch is not installed")
 
 
 def test_a_plot_with_no_ratio_to_draw_is_refused(tmp_path):
@@ -660,6 +672,22 @@ def test_a_kernel_row_replays_the_recorded_launch_on_the_same_arrays():
     one()
     one()
     np.testing.assert_allclose(params, start - 3 * np.float32(LEARNING_RATE) * grads, rtol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not backend.cuda_status().usable, reason="needs a usable CUDA GPU through CuPy")
+def test_a_gpu_kernel_row_replays_its_launch_without_the_checking_path(monkeypatch):
+    cuda = backend.get_backend("cuda")
+    with cuda.device_scope():
+        one = OursKernel(KernelWorkload("sgd_update", "sgd_update", 1 << 12), cuda, np.float32, 0)
+        _, params, grads, _, _ = one._call
+        start = cuda.to_numpy(params).copy()
+        one.first()
+        monkeypatch.setattr(type(cuda.ops), "sgd_update", lambda *args: pytest.fail("the checking path ran"))
+        one()
+        one()
+    expected = start - 3 * np.float32(LEARNING_RATE) * cuda.to_numpy(grads)
+    np.testing.assert_allclose(cuda.to_numpy(params), expected, rtol=1e-5)
 
 
 def test_the_host_clock_and_time_once_synchronise_around_the_calls():

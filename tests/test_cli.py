@@ -4,6 +4,7 @@ import errno
 import os
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 
@@ -54,10 +55,15 @@ def test_train_writes_the_cost_curve(capsys, tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_train_without_matplotlib_says_so(capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
-    status, out, _ = run(capsys, "train", "--plot", str(tmp_path / "c.png"), *FAST)
-    assert status == 0
+@pytest.mark.parametrize("plot", [[], ["--plot", "{tmp}/c.png"]])
+def test_train_without_matplotlib_says_so_and_does_not_try_the_plots_file(capsys, tmp_path, monkeypatch, plot):
+    def read_only(path, mode):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
+    monkeypatch.setattr(arguments, "open", read_only, raising=False)
+    status, out, err = run(capsys, "train", *(arg.format(tmp=tmp_path) for arg in plot), *FAST)
+    assert status == 0, err
     assert "cost curve not plotted: matplotlib is not installed (pip install 'deepnet_gpu[plot]')" in out
     assert not (tmp_path / "c.png").exists()
 
@@ -266,9 +272,25 @@ def test_an_output_file_the_system_will_not_open_is_found_before_any_work(capsys
     assert err == f"deepnet bench: error: argument --json: cannot write {tmp_path / 'r.json'}: Read-only file system\n"
 
 
+def test_devices_and_pipes_are_written_as_they_are_and_a_link_loop_is_refused(tmp_path):
+    arguments.check_output_files((("--json", os.devnull, None), ("--markdown", os.devnull, None)))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    checking = threading.Thread(target=arguments.check_output_file, args=(fifo, "--save"), daemon=True)
+    checking.start()
+    checking.join(timeout=10)
+    assert not checking.is_alive(), "the check opened the named pipe, which waits for a reader"
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    with pytest.raises(ValueError, match=f"argument --save: cannot write {tmp_path / 'loop1'}: Too many levels"):
+        arguments.check_output_file(tmp_path / "loop1", "--save")
+
+
 def test_the_output_check_removes_the_file_it_made_and_leaves_an_existing_one_as_it_was(tmp_path):
     arguments.check_output_file(tmp_path / "new.json", "--json")
-    assert not (tmp_path / "new.json").exists()
+    (tmp_path / "link.json").symlink_to(tmp_path / "target.json")
+    arguments.check_output_file(tmp_path / "link.json", "--json")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["link.json"]
     kept = tmp_path / "kept.json"
     kept.write_text("{}")
     before = kept.stat()
