@@ -135,7 +135,7 @@ class DeepNet:
             if name not in parameters:
                 raise ValueError(f"parameters is missing {name!r} of shape {shape}")
             label = f"parameters[{name!r}]"
-            value = real_array(_array_like(get_backend("cpu"), parameters[name], label), label)
+            value = real_array(_host_unless_owned(get_backend("cpu"), parameters[name]), label)
             if value.shape != shape:
                 raise ValueError(f"{label} must have shape {shape}; got {value.shape}")
             host[name] = finite_on(backend_of(value), value, self.dtype, label)
@@ -168,8 +168,9 @@ class DeepNet:
     # inputs ---------------------------------------------------------------------------------------
 
     def _device_array(self, a, name):
-        """``a`` (see :func:`_array_like`) on this network's device in its dtype, all finite."""
-        return finite_on(self.backend, real_array(_array_like(self.backend, a, name), name), self.dtype, name)
+        """``a`` (an array, or anything :func:`~deepnet_gpu.validation.real_array` reads) on this
+        network's device in its dtype, all finite."""
+        return finite_on(self.backend, real_array(_host_unless_owned(self.backend, a), name), self.dtype, name)
 
     def _features(self, X, name="X"):
         """X validated as (n0, m) on the device."""
@@ -364,21 +365,12 @@ class DeepNet:
         return net
 
 
-def _array_like(backend, a, name: str):
-    """``a`` as an array :func:`~deepnet_gpu.validation.real_array` checks: ``backend``'s own arrays and
-    NumPy arrays as they are, another GPU's CuPy array copied to the host, anything else (nested
-    lists, numbers, a pandas DataFrame, a PyTorch CPU tensor) through ``np.asarray``."""
-    if backend.owns(a) or isinstance(a, np.ndarray):
-        return a
-    if is_array(a):
+def _host_unless_owned(backend, a):
+    """``a``, or a host copy of it when it is a CuPy array ``backend`` does not own (another GPU's,
+    or any for the CPU)."""
+    if is_array(a) and not isinstance(a, np.ndarray) and not backend.owns(a):
         return backend_of(a).to_numpy(a)
-    try:
-        array = np.asarray(a)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
-    if array.dtype == object and not isinstance(a, (list, tuple)):
-        raise TypeError(f"{name} must be a numeric array; got {type(a).__name__}")
-    return array
+    return a
 
 
 def _integers(stored: dict, key: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .backend import backend_of
+from .backend import backend_of, is_array
 
 DTYPES = ("float32", "float64")
 REAL_KINDS = "biuf"
@@ -113,15 +113,20 @@ def check_count(value, name: str, minimum: int) -> int:
 def real_array(a, name: str):
     """``a`` as a NumPy or CuPy array in its own dtype, which must hold real numbers (bool, int, float).
 
-    NumPy arrays and CuPy arrays pass through; anything else (nested lists, scalars) becomes a
-    NumPy array. Complex values, strings and objects are refused rather than cut or parsed, and
-    so is a masked array with masked entries, whose hidden values NumPy would compute with.
+    NumPy arrays and CuPy arrays pass through; anything else NumPy reads (nested lists, scalars,
+    a pandas DataFrame, a PyTorch CPU tensor) becomes a NumPy array, and what it reads only as an
+    object (None, a dict) is named by its type. Complex values, strings and objects are refused
+    rather than cut or parsed, and so is a masked array with masked entries, whose hidden values
+    NumPy would compute with.
     """
-    if not hasattr(a, "dtype") or not hasattr(a, "ndim"):
+    if not is_array(a):
         try:
-            a = np.asarray(a)
-        except (TypeError, ValueError) as exc:
+            array = np.asarray(a)
+        except (TypeError, ValueError, RuntimeError) as exc:
             raise TypeError(f"{name} must be a numeric array; got {type(a).__name__} ({exc})") from None
+        if array.dtype == object and not isinstance(a, (list, tuple)):
+            raise TypeError(f"{name} must be a numeric array; got {type(a).__name__}")
+        a = array
     if a.dtype.kind not in REAL_KINDS:
         raise TypeError(f"{name} must be a numeric array of real numbers; got dtype {a.dtype}")
     masked = int(np.ma.getmaskarray(a).sum()) if isinstance(a, np.ma.MaskedArray) else 0
