@@ -166,7 +166,7 @@ def load(path, test_path=None, *, test_fraction: float = 0.2, seed: int = 0, sta
     ``test_fraction`` and ``seed`` apply only when a split is needed; ``standardize`` z-scores
     both sets with the training set's statistics.
     """
-    check_path(path, "path")
+    check_path(path)
     if test_path is not None:
         check_path(test_path, "test_path")
     contents = _read(path)
