@@ -182,7 +182,8 @@ class DeepNet:
             raise TypeError(f"{names[1]} must be the targets of X's examples; got None")
         X = self._features(X, names[0])
         Y = self._device_array(Y, names[1])
-        return X, encode_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, self.backend, self.dtype, names[1])
+        return X, encode_Y(Y, X.shape[1], self.layer_dims[-1], self.output_activation, self.backend, self.dtype,
+                           names[1], names[0])
 
     def _result(self, a, like):
         """A copy of device array ``a``: on the device when the caller gave device arrays, else NumPy."""
@@ -230,8 +231,12 @@ class DeepNet:
         X, Y = self._inputs(X, Y)
         validation = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, Y_val)")
+            if not isinstance(validation_data, (tuple, list)):
+                raise TypeError(f"validation_data must be a pair (X_val, Y_val), a tuple or list; "
+                                f"got {type(validation_data).__name__}")
+            if len(validation_data) != 2:
+                raise ValueError(f"validation_data must be a pair (X_val, Y_val); got a {type(validation_data).__name__} "
+                                 f"of {len(validation_data)} items")
             validation = self._inputs(*validation_data, names=("validation_data[0]", "validation_data[1]"))
         with np.errstate(over="ignore", invalid="ignore"):
             return train(self, X, Y, optimizer, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle),

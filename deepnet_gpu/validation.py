@@ -20,7 +20,13 @@ REAL_KINDS = "biuf"
 
 
 COLUMN_SUM_TOLERANCE = 1e-3
-"""How far a column of softmax probability targets may sum from 1 (rounded probabilities)."""
+"""How far a column of softmax probability targets may sum from 1. float16 probabilities stay
+within it, and so do probabilities rounded to 3 decimals over up to 3 classes (4 decimals over
+up to 20): k values rounded to d decimals move the sum by at most k/2 · 10**-d."""
+
+ROUNDING_SLACK = 1e-6
+"""Added to :data:`COLUMN_SUM_TOLERANCE`: a sum such as 0.999 lies a few ulps either side of it in
+binary, and more after a cast to float32 (at most 6e-8 for a column summing to 1)."""
 
 SEED_LIMIT = 2**32
 """Seeds are below 2**32, the bound of the course initializers' legacy ``RandomState``."""
@@ -56,20 +62,39 @@ def check_dtype(dtype) -> np.dtype:
     return resolved
 
 
+def _real(value) -> float:
+    """A real number as a float; one beyond float's range (an int such as 10**400) as ±inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _described(value) -> str:
+    """``repr(value)``, but an integer beyond float's range by its size: its repr would run to
+    hundreds of digits, and past 4300 Python refuses to write it."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)) \
+            and abs(int(value)).bit_length() > 1024:
+        sign = "-" if value < 0 else ""
+        return f"an integer of about {sign}10**{int(abs(int(value)).bit_length() * math.log10(2))}"
+    return repr(value)
+
+
 def check_positive_finite(value, name: str) -> float:
     """A real number > 0 and finite (a learning rate, an epsilon)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive finite number; got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
+    real = _real(value)
+    if not (math.isfinite(real) and real > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {_described(value)}")
+    return real
 
 
 def check_seed(seed):
     """None, or an integer in [0, 2**32)."""
     if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
                              or not 0 <= seed < SEED_LIMIT):
-        raise ValueError(f"seed must be None or an integer in [0, 2**32); got {seed!r}")
+        raise ValueError(f"seed must be None or an integer in [0, 2**32); got {_described(seed)}")
     return None if seed is None else int(seed)
 
 
@@ -77,9 +102,10 @@ def check_leaky_slope(value) -> float:
     """The leaky ReLU's slope for z < 0: a real number in [0, 1)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"leaky_slope must be a number in [0, 1); got {value!r}")
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise ValueError(f"leaky_slope must be a number in [0, 1); got {value!r}")
-    return float(value)
+    real = _real(value)
+    if not (math.isfinite(real) and 0.0 <= real < 1.0):
+        raise ValueError(f"leaky_slope must be a number in [0, 1); got {_described(value)}")
+    return real
 
 
 def check_learning_rate_fits(learning_rate: float, dtype: np.dtype):
@@ -106,7 +132,7 @@ def check_count(value, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {_described(value)}")
     return int(value)
 
 
@@ -170,25 +196,27 @@ def check_X(X, n_x: int, name: str = "X", n_x_named: str | None = None):
     return X
 
 
-def encode_Y(Y, m: int, n_y: int, output_activation: str, backend, dtype, name: str = "Y"):
+def encode_Y(Y, m: int, n_y: int, output_activation: str, backend, dtype, name: str = "Y", x_name: str = "X"):
     """The targets as an (n_y, m) array of ``dtype``: Y itself, or one-hot columns from class labels.
 
     sigmoid: 0/1 labels, (n_y, m), or (m,) when n_y = 1. softmax: one-hot or probability
     columns (n_y, m), or integer class labels in [0, n_y) of shape (1, m) or (m,).
     linear: (n_y, m), or (m,) when n_y = 1. Y comes from :func:`finite_on`, so it is finite.
+    ``x_name`` names the features whose m examples Y must match. Messages give Y's shape as it came.
     """
     xp = backend.xp
+    given = Y.shape
     if Y.ndim == 1:
         Y = Y.reshape(1, -1)
     if Y.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_y={n_y}, m) or 1-D (m,); got shape {Y.shape}")
+        raise ValueError(f"{name} must be 2-D (n_y={n_y}, m) or 1-D (m,); got shape {given}")
     if Y.shape[1] != m:
-        hint = " (examples as columns: transpose it?)" if Y.shape[0] == m else ""
-        raise ValueError(f"{name} must hold m={m} examples (columns), as X does; got shape {Y.shape}{hint}")
+        hint = " (examples as columns: transpose it?)" if Y.shape[0] == m and len(given) == 2 else ""
+        raise ValueError(f"{name} must hold m={m} examples (columns), as {x_name} does; got shape {given}{hint}")
     if output_activation == "softmax" and Y.shape[0] == 1 and n_y > 1:
         return _one_hot(Y, n_y, backend, dtype, name)
     if Y.shape[0] != n_y:
-        raise ValueError(f"{name} must have n_y={n_y} rows (the output layer's size); got shape {Y.shape}")
+        raise ValueError(f"{name} must have n_y={n_y} rows (the output layer's size); got shape {given}")
     if output_activation == "sigmoid" and not bool(((Y == 0) | (Y == 1)).all()):
         raise ValueError(f"{name} must hold labels 0 or 1 for a sigmoid output; got values {_sample_bad(Y, (Y != 0) & (Y != 1), backend)}")
     if output_activation == "softmax":
@@ -202,7 +230,7 @@ def _probability_columns(Y, backend, dtype, name: str):
 
     The output gradient A - Y is the gradient of -Σ y·log(a) only where Σ y = 1; dividing by the
     sums makes the cost and the gradient agree exactly for targets rounded on the way in
-    (probabilities written to 3 decimals, float16 ones).
+    (probabilities written to a few decimals, float16 ones).
     """
     xp = backend.xp
     expected = f"{name} of shape {Y.shape} must be one-hot (or probability) columns summing to 1 for a softmax output, " \
@@ -212,8 +240,8 @@ def _probability_columns(Y, backend, dtype, name: str):
         raise ValueError(f"{expected}; got values {_sample_bad(Y, outside, backend)}")
     column_sums = Y.sum(axis=0, dtype=np.float64)
     worst = int(xp.argmax(xp.abs(column_sums - 1)))
-    if abs(float(column_sums[worst]) - 1) > COLUMN_SUM_TOLERANCE:
-        raise ValueError(f"{expected}; column {worst} sums to {float(column_sums[worst])!r} "
+    if abs(float(column_sums[worst]) - 1) > COLUMN_SUM_TOLERANCE + ROUNDING_SLACK:
+        raise ValueError(f"{expected}; column {worst} sums to {float(column_sums[worst]):.7g} "
                          f"(allowed: 1 ± {COLUMN_SUM_TOLERANCE:g})")
     return xp.ascontiguousarray(Y / column_sums, dtype=dtype)
 
@@ -231,5 +259,6 @@ def _one_hot(labels, n_y: int, backend, dtype, name: str):
 
 
 def _sample_bad(Y, bad, backend) -> str:
+    """Up to five of the values of ``Y`` where ``bad``, each as the shortest decimal its dtype reads back."""
     values = backend.to_numpy(backend.xp.unique(Y[bad])[:5])
-    return ", ".join(repr(float(v)) for v in values)
+    return ", ".join(str(v) for v in values)

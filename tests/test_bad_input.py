@@ -33,11 +33,13 @@ from deepnet_gpu.validation import encode_Y
     ({"seed": 2**32, "init": "course_scaled"}, r"seed must be None or an integer in \[0, 2\*\*32\); got 4294967296"),
     ({"seed": 2**40}, r"seed must be None or an integer in \[0, 2\*\*32\)"),
     ({"seed": 1.0}, r"seed must be None or an integer"),
+    ({"seed": 10**5000}, r"seed must be None or an integer in \[0, 2\*\*32\); got an integer of about 10\*\*5000$"),
     ({"tf32": "yes"}, "tf32 must be True or False"),
     ({"hidden_activation": "leaky_relu", "leaky_slope": 1.5}, r"leaky_slope must be a number in \[0, 1\)"),
     ({"leaky_slope": 1.5}, r"leaky_slope must be a number in \[0, 1\); got 1.5"),
     ({"leaky_slope": "abc"}, r"leaky_slope must be a number in \[0, 1\); got 'abc'"),
     ({"leaky_slope": float("nan")}, r"leaky_slope must be a number in \[0, 1\)"),
+    ({"leaky_slope": -10**400}, r"leaky_slope must be a number in \[0, 1\); got an integer of about -10\*\*400$"),
     ({"output_activation": "softmax", "layer_dims": [3, 4, 1]}, "softmax output needs n\\[L\\] >= 2"),
 ])
 def test_constructor_rejects(kwargs, match):
@@ -96,7 +98,13 @@ def bad_fit_calls(X, Y):
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"print_every": -2}, "print_every must be an integer >= 0"),
         ({"shuffle": "yes"}, "shuffle must be True or False"),
-        ({"validation_data": X}, "validation_data must be a pair"),
+        ({"validation_data": X}, r"validation_data must be a pair \(X_val, Y_val\), a tuple or list; got ndarray"),
+        ({"validation_data": (X, Y, X)}, r"validation_data must be a pair \(X_val, Y_val\); got a tuple of 3 items"),
+        ({"validation_data": (X, Y[:, :5])}, r"validation_data\[1\] must hold m=8 examples \(columns\), as "
+                                             r"validation_data\[0\] does; got shape \(1, 5\)$"),
+        ({"Y": Y[0, :5]}, r"Y must hold m=8 examples \(columns\), as X does; got shape \(5,\)$"),
+        ({"learning_rate": 10**400}, r"learning_rate must be a positive finite number; got an integer of about 10\*\*400$"),
+        ({"epochs": -10**5000}, r"epochs must be an integer >= 0; got an integer of about -10\*\*5000$"),
         ({"validation_data": (X[:2], Y)}, r"validation_data\[0\] must have n_x=3 rows"),
         ({"validation_data": (None, Y)}, r"validation_data\[0\] must be a numeric array; got NoneType"),
     ]
@@ -120,6 +128,8 @@ def test_softmax_labels_out_of_range_or_fractional():
         net.fit(X, [0, 1, 3], learning_rate=0.1, epochs=1)
     with pytest.raises(ValueError, match="got values 0.5"):
         net.fit(X, [[0, 0.5, 1]], learning_rate=0.1, epochs=1)
+    with pytest.raises(ValueError, match="got values 0.3$"):  # as given, not float32's 0.30000001192092896
+        net.fit(X, [[0, 0.3, 1]], learning_rate=0.1, epochs=1)
     with pytest.raises(ValueError, match="one-hot"):
         net.fit(X, np.ones((3, 3)), learning_rate=0.1, epochs=1)
 
@@ -244,6 +254,19 @@ def test_softmax_targets_must_be_probability_columns(Y, came):
     Y = np.array(Y)
     with pytest.raises(ValueError, match="must be one-hot \\(or probability\\) columns summing to 1 .*; " + came + "$"):
         encode_Y(Y, Y.shape[1], Y.shape[0], "softmax", get_backend("cpu"), np.dtype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_probabilities_rounded_to_three_decimals_over_three_classes_are_all_taken(dtype):
+    # Such a column sums to exactly 1 or 1 ± 0.001, which in binary may land a few ulps past the tolerance.
+    rng = np.random.default_rng(4)
+    rounded = np.round(rng.dirichlet(np.ones(3), size=2000).T, 3)
+    off = np.abs(rounded.sum(axis=0) - 1)
+    assert (off > 1e-3).any() and (off < 1.5e-3).all()  # the columns that used to be refused are here
+    encoded = encode_Y(rounded, 2000, 3, "softmax", get_backend("cpu"), np.dtype(dtype))
+    np.testing.assert_allclose(encoded.sum(axis=0), 1, rtol=0, atol=1e-6)
+    for column in ([0.1, 0.2, 0.699], [0.2, 0.301, 0.5]):
+        encode_Y(np.array(column).reshape(3, 1), 1, 3, "softmax", get_backend("cpu"), np.dtype(dtype))
 
 
 def test_rounded_softmax_probabilities_are_divided_by_their_column_sums():

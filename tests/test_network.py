@@ -299,13 +299,6 @@ def test_set_parameters_needs_a_dict_and_accepts_nested_lists():
     assert net.parameters["W1"].tolist() == [[1.0, 2.0]] and net.parameters["b1"].tolist() == [[0.5]]
 
 
-def test_validation_data_must_be_a_pair():
-    net = DeepNet([2, 1], device="cpu", seed=0)
-    X, Y = np.ones((2, 4)), np.array([[0, 1, 0, 1]])
-    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X_val, Y_val\)"):
-        net.fit(X, Y, learning_rate=0.1, epochs=1, validation_data=(X, Y, X))
-
-
 @pytest.mark.parametrize("learning_rate", [10.0, 1000.0])  # overflows first; inf * 0 and inf - inf first
 def test_a_diverging_fit_raises_without_numpy_warnings(learning_rate):
     rng = np.random.default_rng(6)
