@@ -9,6 +9,7 @@ activation (or take one each) and the output layer's activation fixes the loss (
 from __future__ import annotations
 
 import functools
+import logging
 import zipfile
 from collections import OrderedDict
 
@@ -25,6 +26,8 @@ from .training import train
 from .validation import (check_count, check_dtype, check_layer_dims, check_leaky_slope, check_learning_rate_fits,
                          check_path, check_seed, check_X, encode_Y, finite_on, real_array)
 from .workspace import Workspace
+
+log = logging.getLogger("deepnet_gpu")
 
 FORMAT_VERSION = 1
 _ZIP_MAGIC, _NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
@@ -123,6 +126,24 @@ class DeepNet:
 
     def set_parameters(self, parameters: dict):
         """Replace every W[l] and b[l]; shapes must match ``layer_dims`` and values be finite."""
+        self._place(self._flatten(self._checked_parameters(parameters, finite=True)))
+
+    def _restore(self, parameters: dict):
+        """Replace the parameters with those of a saved or pickled network of this architecture.
+
+        Unlike :meth:`set_parameters` this keeps NaN and Inf, which a diverged ``fit`` may have
+        left (:class:`~deepnet_gpu.errors.TrainingDivergedError`): a copy, a pickle or a saved file
+        holds the network as it was, and says so in the log."""
+        with np.errstate(over="ignore"):
+            flat = self._flatten(self._checked_parameters(parameters, finite=False))
+        if not np.isfinite(flat).all():
+            log.warning("the restored network's parameters hold NaN or Inf (saved after a diverged fit?): "
+                        "its outputs will too")
+        self._place(flat)
+
+    def _checked_parameters(self, parameters: dict, finite: bool) -> dict:
+        """``parameters`` as host arrays, after checking the keys and shapes, and with ``finite``
+        that every value is finite in the network's dtype."""
         if not isinstance(parameters, dict):
             raise TypeError(f"parameters must be a dict with keys W1, b1, ...; got {type(parameters).__name__}")
         shapes = self._layout.named_shapes()
@@ -130,16 +151,16 @@ class DeepNet:
         if extra:
             raise ValueError(f"parameters has keys this network does not have: {', '.join(map(repr, extra))} "
                              f"(it has {', '.join(shapes)})")
-        host = {}
+        host, cpu = {}, get_backend("cpu")
         for name, shape in shapes.items():
             if name not in parameters:
                 raise ValueError(f"parameters is missing {name!r} of shape {shape}")
             label = f"parameters[{name!r}]"
-            value = real_array(_host_unless_owned(get_backend("cpu"), parameters[name]), label)
+            value = real_array(_host_unless_owned(cpu, parameters[name]), label)
             if value.shape != shape:
                 raise ValueError(f"{label} must have shape {shape}; got {value.shape}")
-            host[name] = finite_on(backend_of(value), value, self.dtype, label)
-        self._place(self._flatten(host))
+            host[name] = finite_on(backend_of(value), value, self.dtype, label) if finite else value
+        return host
 
     def to(self, device):
         """Move the parameters to ``device`` ("cpu", "cuda", "cuda:N", "auto"); returns self."""
@@ -364,7 +385,7 @@ class DeepNet:
                       init=str(stored["init"]), device=backend, dtype=str(stored["dtype"]),
                       leaky_slope=float(stored["leaky_slope"]), tf32=tf32,
                       seed=int(_integers(stored, "seed")) if "seed" in stored else None)
-            net.set_parameters({name: stored[name] for name in net._layout.named_shapes() if name in stored})
+            net._restore({name: stored[name] for name in net._layout.named_shapes() if name in stored})
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid saved DeepNet: {exc}") from None
         return net
@@ -389,5 +410,5 @@ def _integers(stored: dict, key: str) -> np.ndarray:
 def _rebuild(cls, architecture: dict, device: str, tf32: bool, parameters: dict) -> DeepNet:
     """The network :meth:`DeepNet.__reduce__` describes: built on ``device``, then given ``parameters``."""
     net = cls(**architecture, device=device, tf32=tf32)
-    net.set_parameters(parameters)
+    net._restore(parameters)
     return net

@@ -2,12 +2,13 @@
 
 Each step: forward, the batch's cost added to the epoch's on the device, backward, one update
 kernel. The costs stay on the device; the host reads them only at a checkpoint: every
-``print_every`` epochs when printing, every ``CHECK_EVERY`` epochs otherwise, and at the end.
-That read is also where a NaN or Inf cost is caught. The update kernel skips every step once
-an epoch's cost is not finite (the cost kernel then sets a guard that stays set), so the
-parameters stay as the last step with a finite cost left
-them, however far the checkpoint lies behind (that step's update is usually the one that
-overflowed, so they may hold Inf or NaN).
+``print_every`` epochs when printing, at least every ``CHECK_EVERY`` epochs, and at the end
+(:class:`CostRecord`). That read is also where a NaN or Inf cost is caught. The update kernel
+skips every step once an epoch's cost is not finite (the cost kernel then sets a guard that
+stays set), so the parameters stay as the last step with a finite cost left them, however far
+the checkpoint lies behind (that step's update is usually the one that overflowed, so they may
+hold Inf or NaN). An overflow in the very last update, whose cost no later step measures, is
+caught at the end by checking the parameters themselves.
 
 The first step on a workspace is recorded and the later ones replay its GEMM and kernel calls
 (:class:`TrainingStep`, :mod:`~deepnet_gpu.step_replay`).
@@ -38,9 +39,8 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
     backend, dtype = net.backend, net.dtype
     xp = backend.xp
     m = X.shape[1]
+    record = CostRecord(backend, dtype, epochs, validation is not None)
     with backend.device_scope():
-        costs = xp.zeros(epochs, dtype)
-        val_costs = xp.zeros(epochs, dtype) if validation else None
         guard = xp.zeros((), dtype)
     batched = batch_size is not None and batch_size < m
     if batched:
@@ -53,9 +53,8 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
         workspace = net._workspace(m, training=True)
 
     step = TrainingStep(net, optimizer, guard, 1.0 / m)
-    checked = 0
     for epoch in range(epochs):
-        epoch_cost = costs[epoch, ...]
+        epoch_cost = record.cost(epoch)
         if batched:
             if shuffle:
                 rng.shuffle(order)
@@ -69,12 +68,82 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
         else:
             step(X, Y, workspace, epoch_cost, x_rows=False)
         if validation:
-            net._cost_into(*validation, val_costs[epoch, ...])
-        last = epoch == epochs - 1
-        if last or (print_every and epoch % print_every == 0) or (not print_every and epoch - checked + 1 >= CHECK_EVERY):
-            _checkpoint(backend, costs, val_costs, checked, epoch + 1, print_every)
-            checked = epoch + 1
-    return _history(backend, costs, val_costs, epochs)
+            net._cost_into(*validation, record.val_cost(epoch))
+        if epoch == epochs - 1 or (print_every and epoch % print_every == 0) or record.full(epoch):
+            record.read(epoch + 1, print_every, epochs)
+    if epochs and not bool(xp.isfinite(net._flat).all()):
+        message = (f"training diverged: after the last epoch ({epochs - 1}) the parameters hold NaN or Inf, though "
+                   f"every cost was finite (an update overflowed after its cost was measured); try a smaller "
+                   f"learning_rate")
+        log.error(message)
+        raise TrainingDivergedError(message, epochs, record.history)
+    return record.history
+
+
+class CostRecord:
+    """The epochs' costs (and validation costs): summed on the device, read to the host in chunks.
+
+    The device holds at most ``CHECK_EVERY`` epochs at a time, so memory does not grow with
+    ``epochs``; :meth:`read` moves the epochs held to :attr:`history`, stops on a NaN or Inf
+    cost and prints the lines due.
+    """
+
+    def __init__(self, backend, dtype, epochs: int, validation: bool):
+        self.backend = backend
+        size = min(epochs, CHECK_EVERY)
+        with backend.device_scope():
+            self._costs = backend.xp.zeros(size, dtype)
+            self._val_costs = backend.xp.zeros(size, dtype) if validation else None
+        self.start = 0
+        """The first epoch whose cost is held on the device."""
+        self.history = {"cost": [], "val_cost": []} if validation else {"cost": []}
+
+    def cost(self, epoch: int):
+        """Epoch ``epoch``'s cost, a 0-d device array (zero until its steps add to it)."""
+        return self._costs[epoch - self.start, ...]
+
+    def val_cost(self, epoch: int):
+        """Epoch ``epoch``'s validation cost, a 0-d device array."""
+        return self._val_costs[epoch - self.start, ...]
+
+    def full(self, epoch: int) -> bool:
+        """Whether the device holds no room for the epoch after ``epoch``."""
+        return epoch + 1 - self.start >= len(self._costs)
+
+    def read(self, end: int, print_every: int, epochs: int):
+        """Read the costs of epochs [start, end) to the host, stop on a non-finite one, print the due
+        lines; then the device's buffer starts again at epoch ``end``, zeroed. (On the CPU the
+        chunk read is the buffer itself, so it is zeroed only once read.)"""
+        start, held = self.start, end - self.start
+        chunk = self.backend.to_numpy(self._costs[:held])
+        val_chunk = self.backend.to_numpy(self._val_costs[:held]) if self._val_costs is not None else None
+        bad = np.flatnonzero(~np.isfinite(chunk))
+        if bad.size:
+            epoch = start + int(bad[0])
+            self._keep(chunk[:bad[0]], val_chunk[:bad[0]] if val_chunk is not None else None)
+            message = (
+                f"training diverged: the cost became {chunk[bad[0]]} at epoch {epoch}; no update was applied from "
+                f"that step on, so the parameters are those the last step with a finite cost left, and may hold Inf "
+                f"or NaN; try a smaller learning_rate"
+            )
+            log.error(message)
+            raise TrainingDivergedError(message, epoch, self.history)
+        self._keep(chunk, val_chunk)
+        for offset, cost in enumerate(chunk):
+            epoch = start + offset
+            if print_every and (epoch % print_every == 0 or epoch == epochs - 1):
+                line = f"Cost after epoch {epoch}: {cost:.6f}"
+                if val_chunk is not None:
+                    line += f"  validation cost: {val_chunk[offset]:.6f}"
+                print(line, flush=True)
+                log.info(line)
+        self._costs.fill(0)
+        self.start = end
+
+    def _keep(self, chunk, val_chunk):
+        self.history["cost"] += chunk.astype(float).tolist()
+        if val_chunk is not None:
+            self.history["val_cost"] += val_chunk.astype(float).tolist()
 
 
 class TrainingStep:
@@ -125,34 +194,3 @@ class TrainingStep:
         backend.ops.accumulate_cost(ws.terms, self.cost_scale, epoch_cost, self.guard)
         backward(backend, net._activations, net.loss, net._layers, net._grad_layers, Xb, Yb, ws, x_rows=x_rows)
         self.optimizer.step(backend, net._flat, net._grad_flat, self.guard)
-
-
-def _history(backend, costs, val_costs, end):
-    history = {"cost": backend.to_numpy(costs[:end]).astype(float).tolist()}
-    if val_costs is not None:
-        history["val_cost"] = backend.to_numpy(val_costs[:end]).astype(float).tolist()
-    return history
-
-
-def _checkpoint(backend, costs, val_costs, start, end, print_every):
-    """Read the costs of epochs [start, end) to the host, stop on a non-finite one, print the due lines."""
-    chunk = backend.to_numpy(costs[start:end])
-    val_chunk = backend.to_numpy(val_costs[start:end]) if val_costs is not None else None
-    bad = np.flatnonzero(~np.isfinite(chunk))
-    if bad.size:
-        epoch = start + int(bad[0])
-        message = (
-            f"training diverged: the cost became {chunk[bad[0]]} at epoch {epoch}; no update was applied from that "
-            f"step on, so the parameters are those the last step with a finite cost left, and may hold Inf or NaN; "
-            f"try a smaller learning_rate"
-        )
-        log.error(message)
-        raise TrainingDivergedError(message, epoch, _history(backend, costs, val_costs, epoch))
-    for offset, cost in enumerate(chunk):
-        epoch = start + offset
-        if print_every and (epoch % print_every == 0 or epoch == len(costs) - 1):
-            line = f"Cost after epoch {epoch}: {cost:.6f}"
-            if val_chunk is not None:
-                line += f"  validation cost: {val_chunk[offset]:.6f}"
-            print(line, flush=True)
-            log.info(line)

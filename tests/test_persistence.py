@@ -1,12 +1,13 @@
 """save / load round trips, the errors for missing and corrupt files, and pickling and copies."""
 
 import copy
+import logging
 import pickle
 
 import numpy as np
 import pytest
 
-from deepnet_gpu import DeepNet
+from deepnet_gpu import DeepNet, TrainingDivergedError
 
 
 def test_round_trip_keeps_architecture_and_parameters(tmp_path):
@@ -189,3 +190,28 @@ def test_hand_edited_integers_that_are_not_integers_are_refused(tmp_path, key, v
     np.savez(tmp_path / "edited.npz", **{**stored, key: np.asarray(value)})
     with pytest.raises(ValueError, match=rf"edited\.npz is not a valid saved DeepNet: {key} must be stored as integers"):
         DeepNet.load(tmp_path / "edited.npz", device="cpu")
+
+
+def test_a_diverged_network_copies_pickles_saves_and_loads_as_it_is(tmp_path, caplog):
+    net = DeepNet([1, 1], output_activation="linear", seed=0, device="cpu")
+    with pytest.raises(TrainingDivergedError):
+        net.fit([[1.0, 2.0]], [[300.0, -100.0]], learning_rate=1e37, epochs=1)
+    diverged = net.parameters
+    assert np.isinf(diverged["W1"]).all()
+    net.save(tmp_path / "net.npz")
+    caplog.set_level(logging.WARNING, logger="deepnet_gpu")
+    caplog.clear()
+    copies = [copy.deepcopy(net), pickle.loads(pickle.dumps(net)), DeepNet.load(tmp_path / "net.npz", device="cpu")]
+    assert [r.getMessage() for r in caplog.records] == [
+        "the restored network's parameters hold NaN or Inf (saved after a diverged fit?): its outputs will too"] * 3
+    for twin in copies:
+        for name, value in diverged.items():
+            np.testing.assert_array_equal(twin.parameters[name], value)
+    with pytest.raises(ValueError, match=r"parameters\['W1'\] contains NaN or Inf"):
+        DeepNet([1, 1], output_activation="linear", device="cpu").set_parameters(diverged)
+
+
+def test_a_finite_network_restores_without_a_warning(caplog):
+    caplog.set_level(logging.WARNING, logger="deepnet_gpu")
+    copy.deepcopy(DeepNet([2, 3, 1], seed=0, device="cpu"))
+    assert caplog.records == []

@@ -7,6 +7,7 @@ import pytest
 
 from deepnet_gpu import DeepNet, TrainingDivergedError
 from deepnet_gpu import training
+from deepnet_gpu.backend import get_backend
 
 
 def regression_data():
@@ -59,8 +60,8 @@ def test_the_cost_is_a_mean_that_overflows_only_where_the_mean_does():
 def test_divergence_is_caught_at_the_first_checkpoint(monkeypatch):
     X, Y = regression_data()
     reads = []
-    real = training._checkpoint
-    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append(a[4]) or real(*a))
+    real = training.CostRecord.read
+    monkeypatch.setattr(training.CostRecord, "read", lambda record, end, *a: reads.append(end) or real(record, end, *a))
     net = DeepNet([3, 8, 1], output_activation="linear", seed=0, device="cpu")
     with pytest.raises(TrainingDivergedError) as caught:
         net.fit(X, Y, learning_rate=5.0, epochs=10 * training.CHECK_EVERY)
@@ -118,8 +119,9 @@ EVERY = training.CHECK_EVERY
 def test_the_host_reads_each_epochs_cost_once_at_the_documented_checkpoints(monkeypatch, capsys, print_every,
                                                                            epochs, expected):
     reads = []
-    real = training._checkpoint
-    monkeypatch.setattr(training, "_checkpoint", lambda *a: reads.append((a[3], a[4])) or real(*a))
+    real = training.CostRecord.read
+    monkeypatch.setattr(training.CostRecord, "read",
+                        lambda record, end, *a: reads.append((record.start, end)) or real(record, end, *a))
     rng = np.random.default_rng(4)
     X, Y = rng.standard_normal((2, 6)), (rng.random((1, 6)) > 0.5)
     history = DeepNet([2, 3, 1], seed=0, device="cpu").fit(X, Y, learning_rate=0.1, epochs=epochs,
@@ -152,3 +154,36 @@ def test_fit_shuffles_and_prints_nothing_by_default(capsys):
             for shuffle in ({}, {"shuffle": True})]
     assert runs[0] == runs[1]
     assert capsys.readouterr().out == ""
+
+
+def test_costs_read_in_chunks_match_one_epoch_per_fit_call():
+    # The device keeps CHECK_EVERY epochs' costs at a time, zeroed between chunks: a long fit must
+    # record what one-epoch fits record (full batch, so every call takes the same steps).
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((3, 12)), (rng.random((1, 12)) > 0.5)
+    epochs = 2 * EVERY + 3
+    long_run = DeepNet([3, 4, 1], seed=0, device="cpu", dtype="float64")
+    history = long_run.fit(X, Y, learning_rate=0.05, epochs=epochs, validation_data=(X[:, :5], Y[:, :5]))
+    stepped = DeepNet([3, 4, 1], seed=0, device="cpu", dtype="float64")
+    singles = [stepped.fit(X, Y, learning_rate=0.05, epochs=1, validation_data=(X[:, :5], Y[:, :5]))
+               for _ in range(epochs)]
+    assert history["cost"] == [h["cost"][0] for h in singles]
+    assert history["val_cost"] == [h["val_cost"][0] for h in singles]
+
+
+def test_the_device_holds_a_bounded_number_of_epoch_costs():
+    record = training.CostRecord(get_backend("cpu"), np.dtype(np.float32), 10**12, validation=True)
+    assert record.cost(EVERY - 1).shape == () and record.val_cost(0).shape == ()
+    with pytest.raises(IndexError):
+        record.cost(EVERY)
+
+
+def test_an_overflow_in_the_last_update_is_divergence():
+    # Each cost is measured before its update, so only the parameters show the last update's overflow.
+    net = DeepNet([1, 1], output_activation="linear", seed=0, device="cpu")
+    with pytest.raises(TrainingDivergedError, match=r"after the last epoch \(0\) the parameters hold NaN or Inf, "
+                                                    r"though every cost was finite") as caught:
+        net.fit([[1.0, 2.0]], [[300.0, -100.0]], learning_rate=1e37, epochs=1)
+    assert caught.value.epoch == 1
+    assert len(caught.value.history["cost"]) == 1 and np.isfinite(caught.value.history["cost"]).all()
+    assert np.isinf(net.parameters["W1"]).all()
