@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import zipfile
 from collections import OrderedDict
 
@@ -34,17 +35,19 @@ _ZIP_MAGIC, _NPY_MAGIC = b"PK\x03\x04", b"\x93NUMPY"
 _WORKSPACES_KEPT = 4
 
 
-def _on_device(method):
-    """Run ``method`` with the network's GPU as CuPy's current device (a no-op on the CPU).
+def _network_call(method):
+    """Run ``method`` holding the network's lock, with its GPU as CuPy's current device.
 
-    CuPy launches kernels, cuBLAS calls and new arrays on the *current* device, not on the
-    device of the arrays passed in, so a network on ``cuda:1`` must make GPU 1 current for all
-    of its work.
+    The lock makes calls on one network from several threads run one at a time: they share the
+    network's buffers (a workspace per batch width), so two predictions of the same width would
+    otherwise write each other's results. CuPy launches kernels, cuBLAS calls and new arrays on
+    the *current* device, not on the device of the arrays passed in, so a network on ``cuda:1``
+    must make GPU 1 current for all of its work (a no-op on the CPU).
     """
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        with self.backend.device_scope():
+        with self._lock, self.backend.device_scope():
             return method(self, *args, **kwargs)
 
     return wrapper
@@ -82,6 +85,7 @@ class DeepNet:
         self.tf32 = bool(tf32)
         self._activations = hidden + [output]
         self._layout = ParameterLayout(self.layer_dims)
+        self._lock = threading.RLock()
         self._place(self._flatten(initialize(self.layer_dims, init, seed)))
 
     def __repr__(self):
@@ -119,11 +123,13 @@ class DeepNet:
         self._workspaces = OrderedDict()
 
     @property
+    @_network_call
     def parameters(self) -> dict:
         """{"W1": ..., "b1": ..., ...} as host NumPy copies."""
         flat = self.backend.to_numpy(self._flat).copy()
         return self._layout.named_views(flat)
 
+    @_network_call
     def set_parameters(self, parameters: dict):
         """Replace every W[l] and b[l]; shapes must match ``layer_dims`` and values be finite."""
         self._place(self._flatten(self._checked_parameters(parameters, finite=True)))
@@ -162,6 +168,7 @@ class DeepNet:
             host[name] = finite_on(backend_of(value), value, self.dtype, label) if finite else value
         return host
 
+    @_network_call
     def to(self, device):
         """Move the parameters to ``device`` ("cpu", "cuda", "cuda:N", "auto"); returns self."""
         backend = get_backend(device, tf32=self.tf32)
@@ -228,7 +235,7 @@ class DeepNet:
         xp.sum(ws.terms, out=out)
         return out
 
-    @_on_device
+    @_network_call
     def fit(self, X, Y, *, learning_rate, epochs, batch_size=None, shuffle=True, print_every=0, validation_data=None):
         """Train by gradient descent; return the history {"cost": [...], "val_cost": [...]}.
 
@@ -263,13 +270,13 @@ class DeepNet:
             return train(self, X, Y, optimizer, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle),
                          print_every=print_every, validation=validation)
 
-    @_on_device
+    @_network_call
     def predict_proba(self, X):
         """A[L] for X (n0, m): probabilities for sigmoid and softmax, the outputs for linear; (n[L], m)."""
         _, _, AL = self._forward(self._features(X))
         return self._result(AL, X)
 
-    @_on_device
+    @_network_call
     def predict(self, X):
         """Labels: sigmoid, 1 where A[L] > 0.5 ((n[L], m), (1, m) for one output); softmax, the class index (1, m); linear, A[L]."""
         _, _, AL = self._forward(self._features(X))
@@ -282,7 +289,7 @@ class DeepNet:
             labels = AL
         return self._result(labels, X)
 
-    @_on_device
+    @_network_call
     def score(self, X, Y) -> float:
         """Accuracy (the fraction of labels right) for sigmoid and softmax; R² for a linear output.
 
@@ -300,15 +307,13 @@ class DeepNet:
         total = float(((Y - Y.mean(axis=1, keepdims=True)) ** 2).sum())
         return 1.0 - residual / total if total > 0 else float(residual == 0)
 
-    @_on_device
+    @_network_call
     def cost(self, X, Y) -> float:
         """J, the mean loss over the m examples of X (n0, m) and Y."""
         X, Y = self._inputs(X, Y)
-        with self.backend.device_scope():
-            out = self.backend.xp.zeros((), self.dtype)
-        return float(self._cost_into(X, Y, out))
+        return float(self._cost_into(X, Y, self.backend.xp.zeros((), self.dtype)))
 
-    @_on_device
+    @_network_call
     def gradients(self, X, Y) -> dict:
         """{"dW1": ..., "db1": ...}: the gradient of the mean cost at X, Y, as NumPy arrays; no update."""
         X, Y = self._inputs(X, Y)
@@ -331,6 +336,7 @@ class DeepNet:
         :class:`~deepnet_gpu.errors.DeviceUnavailableError` (:meth:`load` takes another device)."""
         return _rebuild, (type(self), self._architecture(), self.device, self.tf32, self.parameters)
 
+    @_network_call
     def save(self, path):
         """Write the parameters, the architecture, the seed (when there is one: ``fit`` shuffles from
         it) and the format version as an .npz archive at exactly ``path``.

@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import types
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -308,3 +309,16 @@ def test_a_diverging_fit_raises_without_numpy_warnings(learning_rate):
         warnings.simplefilter("error")
         with pytest.raises(TrainingDivergedError):
             net.fit(X, Y, learning_rate=learning_rate, epochs=200)
+
+
+def test_calls_from_several_threads_on_one_network_get_their_own_results():
+    # Calls of one batch width share a workspace: without the network's lock, threads overwrite
+    # each other's outputs there.
+    rng = np.random.default_rng(7)
+    net = DeepNet([20, 256, 1], seed=0, device="cpu", dtype="float64")
+    Xs = [rng.standard_normal((20, 500)) + i for i in range(4)]
+    expected = [net.predict_proba(X) for X in Xs]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: net.predict_proba(Xs[i % 4]), range(100)))
+    for i, result in enumerate(results):
+        np.testing.assert_array_equal(result, expected[i % 4])
