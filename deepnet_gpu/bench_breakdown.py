@@ -1,7 +1,7 @@
 """Where a training step's time goes: each GEMM and kernel call of the benchmark's steps, timed apart.
 
     python -m deepnet_gpu.bench_breakdown [--device cpu|cuda] [--dtype float32] [--quick]
-                                          [--steps N] [--json FILE] [--markdown FILE]
+                                          [--steps N] [--seed N] [--json FILE] [--markdown FILE]
 
 For each network workload of the benchmark (:func:`~deepnet_gpu.bench_workloads.catalogue`), the
 training step, replayed as the benchmark replays it (:mod:`~deepnet_gpu.step_replay`), leaves a
@@ -151,12 +151,13 @@ def markdown(machine: dict, results: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deepnet_gpu.bench_breakdown", description=__doc__.split("\n")[0])
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
-    parser.add_argument("--dtype", choices=DTYPES, default="float32")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda", help="default cuda")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="default float32")
     parser.add_argument("--quick", action="store_true", help="the --quick workloads of deepnet bench")
-    parser.add_argument("--steps", type=arguments.positive_int, default=DEFAULT_STEPS,
+    parser.add_argument("--steps", type=arguments.positive_int, default=DEFAULT_STEPS, metavar="N",
                         help=f"marked steps per workload (default {DEFAULT_STEPS})")
-    parser.add_argument("--seed", type=arguments.seed, default=0)
+    parser.add_argument("--seed", type=arguments.seed, default=0, metavar="N",
+                        help="the seed of the workloads' data and weights (default 0)")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--markdown", metavar="FILE")
     args = parser.parse_args(argv)

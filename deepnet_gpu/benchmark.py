@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="(default float32)")
     parser.add_argument("--repeats", type=_repeats, default=MIN_REPEATS, metavar="N",
                         help=f"timed repetitions per row, the median is reported (default and minimum {MIN_REPEATS})")
-    parser.add_argument("--seed", type=arguments.seed, default=0, help="seed of the networks and the data (default 0)")
+    parser.add_argument("--seed", type=arguments.seed, default=0, metavar="N", help="seed of the networks and the data (default 0)")
     parser.add_argument("--json", metavar="FILE", help="write the full result, machine included, as JSON")
     parser.add_argument("--markdown", metavar="FILE", help="write the report (tables and targets) as markdown")
     parser.add_argument("--plot", metavar="FILE",

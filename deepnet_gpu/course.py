@@ -5,8 +5,10 @@ Application" define these functions; here they have the same names, signatures, 
 and cache structures, so a learner's notebook code runs unchanged. They work on NumPy arrays
 and on CuPy arrays alike (the backend that owns the input does the work: our CUDA kernels for
 the activations, cuBLAS for the products), and they keep the input's dtype: float32 in,
-float32 out (integer and bool inputs compute in float64, as NumPy's math promotes them, and
-so do float16 inputs, which our kernels do not take). Each function checks its arguments
+float32 out. The activations compute integer and bool inputs in float64, as NumPy's math
+promotes them, and float16 inputs too, which our kernels do not take; ``linear_forward`` is
+the array library's own ``W @ A + b``, as the notebook's ``np.dot(W, A) + b`` is, integers
+and all. Each function checks its arguments
 first (:mod:`~deepnet_gpu.course_checks`): a wrong shape, a missing parameter or a mismatched
 cache is named, never broadcast into a wrong result.
 

@@ -2,7 +2,7 @@
 
 :class:`CupyKernels` has exactly the methods of :class:`~deepnet_gpu.numpy_kernels.NumpyKernels`,
 with the same arguments in the same order, on CuPy arrays: each method checks its arguments and
-launches one kernel. Scalars such as ``guard``, ``epoch_cost`` and ``guard`` are
+launches one kernel. Scalars such as ``epoch_cost`` and ``guard`` are
 0-d arrays and stay on the device, so a training step never waits for the host.
 
 The checks and the launch plan live in :class:`KernelLauncher`, which the host harness of the test

@@ -237,7 +237,7 @@ class DeepNet:
 
     @_network_call
     def fit(self, X, Y, *, learning_rate, epochs, batch_size=None, shuffle=True, print_every=0, validation_data=None):
-        """Train by gradient descent; return the history {"cost": [...], "val_cost": [...]}.
+        """Train by gradient descent; return the history {"cost": [...]} (and "val_cost": [...]).
 
         ``batch_size=None`` is full-batch gradient descent, one step per epoch, as in the course;
         an integer gives mini-batches, reshuffled every epoch from ``seed`` unless ``shuffle`` is
@@ -333,7 +333,7 @@ class DeepNet:
         """Pickling, ``copy.copy`` and ``copy.deepcopy``: the architecture, the seed, the device name,
         ``tf32`` and host copies of the parameters. The copy is a separate network with buffers of
         its own on the same device; unpickling where that device is not usable raises
-        :class:`~deepnet_gpu.errors.DeviceUnavailableError` (:meth:`load` takes another device)."""
+        :class:`~deepnet_gpu.backend.DeviceUnavailableError` (:meth:`load` takes another device)."""
         return _rebuild, (type(self), self._architecture(), self.device, self.tf32, self.parameters)
 
     @_network_call
