@@ -95,6 +95,7 @@ def bad_fit_calls(X, Y):
                                    r"rounds to 0 there"),
         ({"epochs": -1}, "epochs must be an integer >= 0"),
         ({"epochs": 2.5}, "epochs must be an integer >= 0"),
+        ({"epochs": True}, "epochs must be an integer >= 0; got True"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"print_every": -2}, "print_every must be an integer >= 0"),
         ({"shuffle": "yes"}, "shuffle must be True or False"),

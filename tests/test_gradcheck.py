@@ -58,3 +58,16 @@ def test_gradcheck_of_a_zero_gradient_is_zero():
     net = DeepNet([2, 1], output_activation="linear", device="cpu", dtype="float64")
     net.set_parameters({"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))})
     assert gradcheck(net, np.ones((2, 3)), np.zeros((1, 3))) == 0.0
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_gradcheck_of_a_different_activation_in_every_hidden_layer(output):
+    # Each hidden layer's g' must be its own, and leaky_relu's slope the network's, not the default.
+    rng = np.random.default_rng(20 + OUTPUTS.index(output))
+    dims = [3, 4, 4, 4, 4, 1 if output == "sigmoid" else 3]
+    net = DeepNet(dims, hidden_activation=["leaky_relu", "tanh", "sigmoid", "relu"], output_activation=output,
+                  leaky_slope=0.3, device="cpu", seed=3)
+    net.set_parameters({k: v + (0.5 * rng.standard_normal(v.shape) if k.startswith("b") else 0)
+                        for k, v in net.parameters.items()})
+    X = rng.standard_normal((3, 10))
+    assert gradcheck(net, X, targets(output, dims[-1], 10, rng)) < 2e-7

@@ -82,6 +82,25 @@ def test_mini_batches_without_shuffle_step_through_consecutive_columns():
         np.testing.assert_allclose(value, params[name], rtol=1e-11, atol=1e-13)
 
 
+def test_shuffled_mini_batches_follow_the_seeds_default_rng_one_shuffle_per_epoch():
+    rng = np.random.default_rng(4)
+    net, params = random_net([3, 4, 1], "tanh", "sigmoid", rng)
+    X, Y = rng.standard_normal((3, 10)), targets("sigmoid", 1, 10, rng)
+    order, shuffler, expected_costs = np.arange(10), np.random.default_rng(net.seed), []
+    for _ in range(3):
+        shuffler.shuffle(order)
+        expected_costs.append(0.0)
+        for start in (0, 4, 8):
+            Xb, Yb = X[:, order[start:start + 4]], Y[:, order[start:start + 4]]
+            expected_costs[-1] += reference.cost(params, Xb, Yb, "tanh", "sigmoid") * Xb.shape[1] / 10
+            grads = reference.gradients(params, Xb, Yb, "tanh", "sigmoid")
+            params = {k: v - 0.5 * grads["d" + k] for k, v in params.items()}
+    history = net.fit(X, Y, learning_rate=0.5, epochs=3, batch_size=4)
+    np.testing.assert_allclose(history["cost"], expected_costs, rtol=1e-12)
+    for name, value in net.parameters.items():
+        np.testing.assert_allclose(value, params[name], rtol=1e-11, atol=1e-13)
+
+
 def test_shuffled_mini_batches_are_reproducible_from_the_seed_and_differ_from_unshuffled():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((5, 64))
