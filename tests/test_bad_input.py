@@ -22,6 +22,7 @@ from deepnet_gpu.validation import encode_Y
     ({"hidden_activation": ["relu", "tanh"]}, "list of L-1=1 names"),
     ({"output_activation": "relu"}, "output_activation must be one of sigmoid, softmax, linear"),
     ({"loss": "hinge"}, "loss must be one of"),
+    ({"loss": ["hinge"]}, r"loss must be one of .*; got \['hinge'\]"),
     ({"loss": "squared_error"}, "needs output_activation='linear'"),
     ({"init": "zeros"}, "init must be one of he, xavier, course_small, course_scaled"),
     ({"device": "tpu"}, "device must be one of cpu, cuda, cuda:N, auto"),

@@ -106,6 +106,7 @@ def test_initialize_parameters():
     assert_published(parameters["W2"], [[0.01744812, -0.00761207]])
     np.testing.assert_array_equal(parameters["b1"], np.zeros((2, 1)))
     np.testing.assert_array_equal(parameters["b2"], np.zeros((1, 1)))
+    assert {value.dtype for value in parameters.values()} == {np.dtype(np.float64)}
 
 
 def test_initialize_parameters_deep():
@@ -354,6 +355,13 @@ def test_predict(capsys):
     assert capsys.readouterr().out == "Accuracy: 0.75\n"
     course.predict(X, [0, 1, 0, 0], parameters)  # the notebook passes a plain list for its own image
     assert capsys.readouterr().out == "Accuracy: 1.0\n"
+    zeros = {name: np.zeros_like(value) for name, value in parameters.items()}  # A[L] = 0.5 exactly: not > 0.5
+    np.testing.assert_array_equal(course.predict(X, np.array([[0, 1, 1, 0]]), zeros), [[0.0, 0.0, 0.0, 0.0]])
+
+
+def test_labels_as_a_column_are_read_in_AL_s_shape():
+    AL, Y = np.array([[0.8, 0.9, 0.4]]), np.array([[1], [1], [0]])
+    np.testing.assert_allclose(course.compute_cost(AL, Y), course.compute_cost(AL, Y.T), rtol=1e-15)
 
 
 # --- the activation helpers and the extra activations ------------------------------------------

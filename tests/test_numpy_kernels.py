@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepnet_gpu.numpy_kernels import LEAKY_RELU, RELU, SIGMOID, NumpyKernels
+from deepnet_gpu.numpy_kernels import BINARY_CROSS_ENTROPY, LEAKY_RELU, RELU, SIGMOID, NumpyKernels
 
 EDGES = [np.nan, -np.inf, np.inf, -0.0, 0.0, -1e-30, 1e-30, -3.0, 2.5]
 
@@ -55,3 +55,12 @@ def test_leaky_relu_backward_multiplies_by_one_or_alpha_for_every_slope(dtype, a
         NumpyKernels().activation_backward_from_a(dA, A, dZ, LEAKY_RELU, alpha)
     np.testing.assert_array_equal(dZ, expected)
     assert dZ.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_keeps_the_small_losses_of_confident_right_answers(dtype):
+    # y = 0 at z = -30: the loss is log1p(e^-30) = 9.36e-14, which log(1 + e^-30) would round to 0.
+    Z = np.array([[-30.0, -20.0]], dtype)
+    out = np.empty((1, 2), dtype)
+    NumpyKernels().loss_terms(Z, None, np.zeros_like(Z), BINARY_CROSS_ENTROPY, out)
+    np.testing.assert_allclose(out[0], np.log1p(np.exp([-30.0, -20.0])), rtol=1e-6)
