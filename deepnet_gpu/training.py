@@ -72,12 +72,16 @@ def train(net, X, Y, optimizer, *, epochs, batch_size, shuffle, print_every, val
         if epoch == epochs - 1 or (print_every and epoch % print_every == 0) or record.full(epoch):
             record.read(epoch + 1, print_every, epochs)
     if epochs and not bool(xp.isfinite(net._flat).all()):
-        message = (f"training diverged: after the last epoch ({epochs - 1}) the parameters hold NaN or Inf, though "
-                   f"every cost was finite (an update overflowed after its cost was measured); try a smaller "
-                   f"learning_rate")
-        log.error(message)
-        raise TrainingDivergedError(message, epochs, record.history)
+        raise _diverged(f"after the last epoch ({epochs - 1}) the parameters hold NaN or Inf, though every cost "
+                        f"was finite (an update overflowed after its cost was measured)", epochs, record.history)
     return record.history
+
+
+def _diverged(what: str, epoch: int, history: dict) -> TrainingDivergedError:
+    """The error for a diverged ``fit``, logged: "training diverged: ``what``; try a smaller learning_rate"."""
+    message = f"training diverged: {what}; try a smaller learning_rate"
+    log.error(message)
+    return TrainingDivergedError(message, epoch, history)
 
 
 class CostRecord:
@@ -121,13 +125,9 @@ class CostRecord:
         if bad.size:
             epoch = start + int(bad[0])
             self._keep(chunk[:bad[0]], val_chunk[:bad[0]] if val_chunk is not None else None)
-            message = (
-                f"training diverged: the cost became {chunk[bad[0]]} at epoch {epoch}; no update was applied from "
-                f"that step on, so the parameters are those the last step with a finite cost left, and may hold Inf "
-                f"or NaN; try a smaller learning_rate"
-            )
-            log.error(message)
-            raise TrainingDivergedError(message, epoch, self.history)
+            raise _diverged(f"the cost became {chunk[bad[0]]} at epoch {epoch}; no update was applied from that step "
+                            f"on, so the parameters are those the last step with a finite cost left, and may hold Inf "
+                            f"or NaN", epoch, self.history)
         self._keep(chunk, val_chunk)
         for offset, cost in enumerate(chunk):
             epoch = start + offset
